@@ -1,0 +1,17 @@
+/**
+ * Reusable float64 work buffers for the fast kernels, so that the hot paths never
+ * allocate. Each named slot grows to the largest size asked for and is then reused.
+ * Kernels run synchronously on one thread, so one set of slots is enough; a kernel
+ * must not call another kernel while it holds a slot it still needs (none do).
+ */
+const slots = new Map<string, Float64Array>();
+
+/** A Float64Array of at least `length` elements; contents are unspecified. */
+export function scratch(name: string, length: number): Float64Array {
+  let buf = slots.get(name);
+  if (buf === undefined || buf.length < length) {
+    buf = new Float64Array(Math.max(length, 2 * (buf?.length ?? 0), 64));
+    slots.set(name, buf);
+  }
+  return buf;
+}
