@@ -1,0 +1,15 @@
+/**
+ * The autodiff engine: tensors, differentiable ops, and the transformations jvp, vjp, grad,
+ * valueAndGrad, jacfwd, jacrev, hessian, composable to any depth. Read docs/autodiff.md for
+ * a guided tour.
+ */
+export { Tensor, ConcreteTensor, type DType, type Floats, tensor, zeros, ones, full, scalar, arange, eye, assertFinite } from './tensor.js';
+export { AutodiffError, ShapeError, NonFiniteError, TransformError } from './errors.js';
+export { type Primitive, type MaybeTensor, primitive, bind, setDebug, Tracer } from './core.js';
+export * from './ops/index.js';
+export { jvp } from './forward.js';
+export { vjp } from './reverse.js';
+export { grad, valueAndGrad, jacfwd, jacrev, hessian } from './transforms.js';
+export { customJvp, customVjp } from './custom.js';
+export { type PyTree, type TreeDef, flatten, unflatten, treeMap, treeLeaves } from './pytree.js';
+export { Rng } from './rng.js';

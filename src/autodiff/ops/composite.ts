@@ -1,0 +1,75 @@
+/**
+ * Ops built from primitives. They need no rules of their own: their derivatives, to any
+ * order, follow from the primitives they are made of.
+ */
+import { ShapeError } from '../errors.js';
+import { normalizeAxes, normalizeAxis } from '../shape.js';
+import { type Tensor } from '../tensor.js';
+import { type Operand, add, div, greaterEqual, lessEqual, mul, rsqrtEps, softplus, square, sub, tanh, where } from './elementwise.js';
+import { concat, reshape, sum } from './structural.js';
+
+/** Mean over `axes` (all by default). */
+export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const list = normalizeAxes('mean', axes, x.ndim);
+  const count = list.reduce((n, a) => n * x.shape[a], 1);
+  return div(sum(x, list, keepdims), count);
+}
+
+/** Population variance (divides by n) over `axes`. */
+export function variance(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const centered = sub(x, mean(x, axes, true));
+  return mean(square(centered), axes, keepdims);
+}
+
+/** Elementwise maximum; at ties the derivative goes to `a`. */
+export function maximum(a: Operand, b: Operand): Tensor {
+  return where(greaterEqual(a, b), a, b);
+}
+
+/** Elementwise minimum; at ties the derivative goes to `a`. */
+export function minimum(a: Operand, b: Operand): Tensor {
+  return where(lessEqual(a, b), a, b);
+}
+
+/** Mish (Misra 2019): x tanh(softplus(x)), the U-Net's activation. */
+export function mish(x: Tensor): Tensor {
+  return mul(x, tanh(softplus(x)));
+}
+
+/** Insert an axis of size 1 at `axis`. */
+export function expandDims(x: Tensor, axis: number): Tensor {
+  const a = normalizeAxis('expandDims', axis, x.ndim + 1);
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+/** Join tensors of one shape along a new axis. */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError('stack', [], 'needs at least one tensor');
+  const a = normalizeAxis('stack', axis, xs[0].ndim + 1);
+  return concat(xs.map((x) => expandDims(x, a)), a);
+}
+
+/**
+ * Group normalization (Wu and He, 2018) over x [batch, channels, ...]: the channels are split
+ * into `groups`, each group normalized to zero mean and unit variance over its channels and
+ * positions, then scaled by `weight` and shifted by `bias` (per channel) when given.
+ */
+export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  const [batch, channels] = x.shape;
+  if (x.ndim < 2 || !Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
+    throw new ShapeError('groupNorm', [x.shape], `${channels} channels cannot be split into ${groups} groups`);
+  }
+  for (const p of [weight, bias]) {
+    if (p !== undefined && (p.ndim !== 1 || p.shape[0] !== channels)) {
+      throw new ShapeError('groupNorm', [x.shape, p.shape], `weight and bias must have shape [${channels}]`);
+    }
+  }
+  const grouped = reshape(x, [batch, groups, -1]);
+  const centered = sub(grouped, mean(grouped, 2, true));
+  const normalized = reshape(mul(centered, rsqrtEps(mean(square(centered), 2, true), eps)), x.shape);
+  const perChannel = [channels, ...x.shape.slice(2).map(() => 1)];
+  let y = normalized;
+  if (weight !== undefined) y = mul(y, reshape(weight, perChannel));
+  if (bias !== undefined) y = add(y, reshape(bias, perChannel));
+  return y;
+}

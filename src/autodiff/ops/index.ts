@@ -1,0 +1,5 @@
+export * from './elementwise.js';
+export * from './structural.js';
+export * from './linear.js';
+export * from './conv.js';
+export * from './composite.js';
