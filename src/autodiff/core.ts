@@ -67,9 +67,13 @@ export interface CustomJvpCall {
   jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor];
 }
 
-/** A value followed by a transformation. `primal` lives one level down. */
+/** A value followed by a transformation. */
 export abstract class Tracer extends Tensor {
   abstract readonly trace: Trace;
+}
+
+/** A tracer that wraps a value of the level below: `primal` (forward and reverse mode). */
+export abstract class PrimalTracer extends Tracer {
   abstract readonly primal: Tensor;
 
   get shape() {

@@ -3,7 +3,7 @@
  * derivative along the input tangents). Every primitive's `jvp` rule maps (primals, tangents)
  * to (output, output tangent); a null tangent is a zero that costs nothing.
  */
-import { type CustomJvpCall, type CustomVjpCall, type MaybeTensor, type Primitive, Trace, Tracer, debug } from './core.js';
+import { type CustomJvpCall, type CustomVjpCall, type MaybeTensor, type Primitive, Trace, PrimalTracer, Tracer, debug } from './core.js';
 import { ShapeError, TransformError } from './errors.js';
 import { zerosLike } from './ops/structural.js';
 import { cast } from './ops/elementwise.js';
@@ -11,7 +11,7 @@ import { type PyTree, flatten, sameStructure, unflatten } from './pytree.js';
 import { type Tensor, assertFinite } from './tensor.js';
 import { sameShape } from './shape.js';
 
-export class JvpTracer extends Tracer {
+export class JvpTracer extends PrimalTracer {
   constructor(
     readonly trace: JvpTrace,
     readonly primal: Tensor,

@@ -9,7 +9,7 @@
  * values an outer transformation is tracing, the outer one records them in turn. That is
  * reverse-over-reverse, and forward-over-reverse when the cotangent is a forward tracer.
  */
-import { type CustomJvpCall, type CustomVjpCall, type MaybeTensor, type Primitive, Trace, Tracer, bind, debug } from './core.js';
+import { type CustomJvpCall, type CustomVjpCall, type MaybeTensor, type Primitive, Trace, PrimalTracer, Tracer, bind, debug } from './core.js';
 import { ShapeError, TransformError } from './errors.js';
 import { add, cast } from './ops/elementwise.js';
 import { zerosLike } from './ops/structural.js';
@@ -29,7 +29,7 @@ interface TapeNode {
   rule: VjpRule | null;
 }
 
-export class VjpTracer extends Tracer {
+export class VjpTracer extends PrimalTracer {
   constructor(
     readonly trace: VjpTrace,
     readonly primal: Tensor,
