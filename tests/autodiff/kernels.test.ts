@@ -72,7 +72,6 @@ for (const b of fastBackends) {
   if (b !== 'gpu') cases.push([b, 'float64']);
   cases.push([b, 'float32']);
 }
-/** float64 must agree to rounding; float32 to float32 rounding of a k-term sum. */
 /** float32: ~16x the worst-case rounding bound k * 2^-24 of a k-term float32 sum. */
 const tolerance = (dtype: DType, k: number): number => (dtype === 'float64' ? 1e-12 : 1e-6 * (k + 4));
 

@@ -5,12 +5,14 @@
  * so the working set stays in cache.
  *
  *   forward        y  [O x (B*T)]  = W   [O x (I*K)]   im2col(x) [(I*K) x (B*T)]
- *   input adjoint  dx [I x (B*L)]  = W'  [I x (O*K)]   gather(dy)[(O*K) x (B*L)]
+ *   input adjoint  dx [I x (B*L)]  = W'  [I x (O*K)]   gather(dy)[(O*K) x (B*L)]   (per stride phase)
  *   weight adjoint dW [O x (I*K)]  = dY  [O x (B*T)]   im2col(x)^T
  *
  * Columns are ordered (batch, position) and reduction rows (channel, tap), matching the
- * row-major [*, C, K] weight layout, so W packs with a plain stride.
+ * row-major [*, C, K] weight layout, so W packs with a plain stride. Products with
+ * fewer than 4 rows (a single output or input channel) go to conv1d-direct.ts instead.
  */
+import { conv1dDirect, conv1dInputAdjointDirect, conv1dWeightAdjointDirect } from './conv1d-direct.js';
 import { BLOCK, KC, gemmPanels, packStrided, padded } from './gemm-core.js';
 import { scratch } from './scratch.js';
 import type { Conv1dGeometry, Floats } from './types.js';
@@ -57,6 +59,7 @@ export function conv1dTs(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): 
   const k = I * K;
   if (nCols === 0 || O === 0) return;
   if (k === 0) return void out.fill(0, 0, batch * O * T);
+  if (O < BLOCK) return conv1dDirect(x, w, out, g);
   const mPad = padded(O);
   const nPad = padded(nCols);
   const pa = scratch('conv.a', mPad * Math.min(k, KC));
@@ -68,7 +71,7 @@ export function conv1dTs(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): 
     for (let n0 = 0; n0 < nPad; n0 += NC) {
       const nc = Math.min(NC, nPad - n0);
       packIm2col(x, g, n0, nc, p0, kc, pb);
-      gemmPanels(pa, pb, mPad, nc, kc, c, n0, nPad, p0 > 0);
+      gemmPanels(pa, pb, O, nc, kc, c, n0, nPad, p0 > 0);
     }
   }
   for (let b = 0; b < batch; b++) {
@@ -81,13 +84,44 @@ export function conv1dTs(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): 
 }
 
 /**
- * Pack columns [n0, n0 + nc) of the input-adjoint gather matrix for rows [p0, p0 + kc):
- * column (b, s), row (o, j) holds dy[b, o, t] where t*stride = s + padding - j*dilation
- * (0 when no such integer t in [0, T) exists).
+ * The input adjoint with stride S splits into S independent "phases": the positions s
+ * with (s + padding) % S = phase receive only the taps j with (j*dilation) % S = phase,
+ * each from t = (s + padding - j*dilation) / S. Running one matrix product per phase
+ * skips the (S-1)/S of zero terms a single gather over all taps would multiply, which
+ * halves the work of ConvTranspose1d(4, 2, 1) and of the stride-2 downsampling's backward.
  */
-function packGather(dy: Floats, g: Conv1dGeometry, n0: number, nc: number, p0: number, kc: number, dst: Float64Array): void {
-  const { outChannels: O, inLength: L, outLength: T, kernelSize: K, stride, dilation, padding } = g;
-  const nCols = g.batch * L;
+interface Phase {
+  /** first position s of this phase, and how many there are (s = first + q*stride) */
+  first: number;
+  count: number;
+  /** the taps j that reach this phase */
+  taps: number[];
+}
+
+function phases(g: Conv1dGeometry): Phase[] {
+  const { inLength: L, kernelSize: K, stride: S, padding, dilation } = g;
+  const out: Phase[] = [];
+  for (let phase = 0; phase < S; phase++) {
+    const first = (((phase - padding) % S) + S) % S;
+    const count = first < L ? Math.ceil((L - first) / S) : 0;
+    const taps: number[] = [];
+    for (let j = 0; j < K; j++) if ((j * dilation) % S === phase) taps.push(j);
+    out.push({ first, count, taps });
+  }
+  return out;
+}
+
+/**
+ * Pack columns [n0, n0 + nc) of one phase's gather matrix for rows [p0, p0 + kc):
+ * column (b, q) is position s = first + q*stride of batch item b; row (o, jj) holds
+ * dy[b, o, t] with t = (s + padding - taps[jj]*dilation) / stride (0 outside [0, T)).
+ */
+function packGather(
+  dy: Floats, g: Conv1dGeometry, ph: Phase, n0: number, nc: number, p0: number, kc: number, dst: Float64Array,
+): void {
+  const { outChannels: O, outLength: T, stride, dilation, padding } = g;
+  const nt = ph.taps.length;
+  const nCols = g.batch * ph.count;
   let d = 0;
   for (let c0 = n0; c0 < n0 + nc; c0 += BLOCK) {
     for (let r = 0; r < BLOCK; r++) {
@@ -96,25 +130,16 @@ function packGather(dy: Floats, g: Conv1dGeometry, n0: number, nc: number, p0: n
         for (let p = 0; p < kc; p++) dst[d + p * BLOCK + r] = 0;
         continue;
       }
-      const b = Math.floor(col / L);
-      const shifted = col - b * L + padding; // s + padding
-      let o = Math.floor(p0 / K);
-      let j = p0 - o * K;
+      const b = Math.floor(col / ph.count);
+      const s = ph.first + (col - b * ph.count) * stride;
+      let o = Math.floor(p0 / nt);
+      let jj = p0 - o * nt;
       let rowBase = (b * O + o) * T;
       for (let p = 0; p < kc; p++) {
-        const num = shifted - j * dilation;
-        let v = 0;
-        if (num >= 0) {
-          if (stride === 1) {
-            if (num < T) v = dy[rowBase + num];
-          } else if (num % stride === 0) {
-            const t = num / stride;
-            if (t < T) v = dy[rowBase + t];
-          }
-        }
-        dst[d + p * BLOCK + r] = v;
-        if (++j === K) {
-          j = 0;
+        const t = ((s + padding - ph.taps[jj]! * dilation) / stride) | 0; // exact: the phase makes it divisible
+        dst[d + p * BLOCK + r] = t >= 0 && t < T ? dy[rowBase + t] : 0;
+        if (++jj === nt) {
+          jj = 0;
           rowBase += T;
         }
       }
@@ -124,37 +149,44 @@ function packGather(dy: Floats, g: Conv1dGeometry, n0: number, nc: number, p0: n
 }
 
 export function conv1dInputAdjointTs(dy: Floats, w: Floats, out: Floats, g: Conv1dGeometry): void {
-  const { batch, inChannels: I, outChannels: O, inLength: L, kernelSize: K } = g;
-  const nCols = batch * L;
-  const k = O * K;
-  if (nCols === 0 || I === 0) return;
-  if (k === 0) return void out.fill(0, 0, batch * I * L);
-  // W'[i, (o, j)] = w[o, i, j]: transpose the (small) weight once so that it packs with a stride.
-  const wt = scratch('convIn.wt', I * k);
-  for (let o = 0; o < O; o++) {
-    for (let i = 0; i < I; i++) {
-      for (let j = 0; j < K; j++) wt[i * k + o * K + j] = w[(o * I + i) * K + j];
+  const { batch, inChannels: I, outChannels: O, inLength: L, kernelSize: K, stride } = g;
+  if (batch * L === 0 || I === 0) return;
+  if (I < BLOCK) return conv1dInputAdjointDirect(dy, w, out, g);
+  for (const ph of phases(g)) {
+    const nt = ph.taps.length;
+    const k = O * nt;
+    const nCols = batch * ph.count;
+    if (nCols === 0) continue;
+    const nPad = padded(nCols);
+    const c = scratch('conv.c', padded(I) * nPad);
+    if (k === 0) {
+      c.fill(0, 0, I * nPad);
+    } else {
+      // W'[i, (o, jj)] = w[o, i, taps[jj]]: gather this phase's weights once so they pack with a stride.
+      const wt = scratch('convIn.wt', I * k);
+      for (let o = 0; o < O; o++) {
+        for (let i = 0; i < I; i++) {
+          for (let jj = 0; jj < nt; jj++) wt[i * k + o * nt + jj] = w[(o * I + i) * K + ph.taps[jj]!];
+        }
+      }
+      const pa = scratch('conv.a', padded(I) * Math.min(k, KC));
+      const pb = scratch('conv.b', NC * Math.min(k, KC));
+      for (let p0 = 0; p0 < k; p0 += KC) {
+        const kc = Math.min(KC, k - p0);
+        packStrided(wt, 0, I, k, 1, p0, kc, pa);
+        for (let n0 = 0; n0 < nPad; n0 += NC) {
+          const nc = Math.min(NC, nPad - n0);
+          packGather(dy, g, ph, n0, nc, p0, kc, pb);
+          gemmPanels(pa, pb, I, nc, kc, c, n0, nPad, p0 > 0);
+        }
+      }
     }
-  }
-  const mPad = padded(I);
-  const nPad = padded(nCols);
-  const pa = scratch('conv.a', mPad * Math.min(k, KC));
-  const pb = scratch('conv.b', NC * Math.min(k, KC));
-  const c = scratch('conv.c', mPad * nPad);
-  for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = Math.min(KC, k - p0);
-    packStrided(wt, 0, I, k, 1, p0, kc, pa);
-    for (let n0 = 0; n0 < nPad; n0 += NC) {
-      const nc = Math.min(NC, nPad - n0);
-      packGather(dy, g, n0, nc, p0, kc, pb);
-      gemmPanels(pa, pb, mPad, nc, kc, c, n0, nPad, p0 > 0);
-    }
-  }
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < I; i++) {
-      const dst = (b * I + i) * L;
-      const src = i * nPad + b * L;
-      for (let s = 0; s < L; s++) out[dst + s] = c[src + s];
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < I; i++) {
+        const src = i * nPad + b * ph.count;
+        let dst = (b * I + i) * L + ph.first;
+        for (let q = 0; q < ph.count; q++, dst += stride) out[dst] = c[src + q];
+      }
     }
   }
 }
@@ -221,6 +253,7 @@ export function conv1dWeightAdjointTs(x: Floats, dy: Floats, out: Floats, g: Con
   const k = batch * T;
   if (n === 0 || O === 0) return;
   if (k === 0) return void out.fill(0, 0, O * n);
+  if (O < BLOCK) return conv1dWeightAdjointDirect(x, dy, out, g);
   const mPad = padded(O);
   const nPad = padded(n);
   const pa = scratch('conv.a', mPad * Math.min(k, KC));
@@ -230,7 +263,7 @@ export function conv1dWeightAdjointTs(x: Floats, dy: Floats, out: Floats, g: Con
     const kc = Math.min(KC, k - p0);
     packDy(dy, g, p0, kc, pa);
     packIm2colT(x, g, p0, kc, pb);
-    gemmPanels(pa, pb, mPad, nPad, kc, c, 0, nPad, p0 > 0);
+    gemmPanels(pa, pb, O, nPad, kc, c, 0, nPad, p0 > 0);
   }
   for (let o = 0; o < O; o++) {
     for (let col = 0; col < n; col++) out[o * n + col] = c[o * nPad + col];

@@ -13,7 +13,7 @@
  * Layout of a packed operand with `rows` rows and reduction block [p0, p0 + kc):
  * panel q (rows 4q..4q+3) lives at dst[q*4*kc ..], element (row 4q+r, p) at
  * dst[q*4*kc + (p-p0)*4 + r]. Rows past the end are zero, so the micro-kernel never
- * needs edge cases; C is therefore stored padded, mPad x nPad.
+ * needs column edge cases; C is stored with nPad columns.
  */
 
 /** Register-block size (rows of A and columns of B per micro-kernel call). */
@@ -56,21 +56,47 @@ export function packStrided(
 }
 
 /**
- * C (+)= Apacked * Bpacked^T over one reduction block of length kc, for mPad rows and
- * nPad columns of packed B; column j of this call lands in c[cOff + row*ldc + j].
+ * C (+)= Apacked * Bpacked^T over one reduction block of length kc, for the first m
+ * rows of packed A and nPad columns of packed B; column j of this call lands in
+ * c[cOff + row*ldc + j]. Rows of C at or past m are left untouched.
  * `accumulate` false overwrites C (first block), true adds to it (later blocks).
  * Loop order: one B panel (4 columns) stays hot in L1 while every A panel passes by.
+ * A last, partial A panel runs row by row, so a 1-row product (a conv with one
+ * output channel) does not pay for 4.
  */
 export function gemmPanels(
-  pa: Float64Array, pb: Float64Array, mPad: number, nPad: number, kc: number,
+  pa: Float64Array, pb: Float64Array, m: number, nPad: number, kc: number,
   c: Float64Array, cOff: number, ldc: number, accumulate: boolean,
 ): void {
   const panelLen = BLOCK * kc;
+  const mFull = m - (m % BLOCK);
   for (let j0 = 0; j0 < nPad; j0 += BLOCK) {
     const ib = (j0 / BLOCK) * panelLen;
-    for (let i0 = 0; i0 < mPad; i0 += BLOCK) {
+    for (let i0 = 0; i0 < mFull; i0 += BLOCK) {
       tile4x4(pa, (i0 / BLOCK) * panelLen, pb, ib, kc, c, cOff + i0 * ldc + j0, ldc, accumulate);
     }
+    for (let i = mFull; i < m; i++) {
+      tile1x4(pa, (mFull / BLOCK) * panelLen + (i - mFull), pb, ib, kc, c, cOff + i * ldc + j0, accumulate);
+    }
+  }
+}
+
+/** One row of a partial A panel against one B panel: 4 sums. */
+function tile1x4(
+  pa: Float64Array, ia: number, pb: Float64Array, ib: number, kc: number,
+  c: Float64Array, co: number, accumulate: boolean,
+): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a = pa[ia];
+    c0 += a * pb[ib]; c1 += a * pb[ib + 1]; c2 += a * pb[ib + 2]; c3 += a * pb[ib + 3];
+    ia += 4;
+    ib += 4;
+  }
+  if (accumulate) {
+    c[co] += c0; c[co + 1] += c1; c[co + 2] += c2; c[co + 3] += c3;
+  } else {
+    c[co] = c0; c[co + 1] = c1; c[co + 2] = c2; c[co + 3] = c3;
   }
 }
 

@@ -56,8 +56,23 @@ const BACKENDS: Record<BackendName, Backend> = {
 };
 
 /**
- * Defaults, chosen by measurement with bench/kernels.ts (see the numbers below).
- * The float64 entry of each kernel must be a float64-capable backend: it is also the
+ * Defaults, chosen by measurement with `npx tsx bench/kernels.ts` (2025-11-23, 2-core
+ * AMD EPYC VM, Node 20.20, no GL so gpu.js runs `webasm`; medians, single thread):
+ *
+ *   matmul GFLOP/s        reference f64   ts f64   ts f32   gpu f32
+ *     64^3                     0.96        4.67     4.52     2.32
+ *     256^3 (all 4 trans)      ~1.0        ~5.0     ~5.0     1.9-2.5
+ *     linear 64 x 64..256      ~1.0        4.7-4.8  4.7-4.8  1.8-2.2
+ *
+ *   conv ms, 14 U-Net shapes at batch 64, summed   reference f64   ts f64   ts f32   gpu f32
+ *     conv1d                                              80           16.3     16.3     90
+ *     conv1dInputAdjoint                                 113           17.5     17.7    127
+ *     conv1dWeightAdjoint                                 79           16.0     16.1     86
+ *   e.g. 24->24 L32 k5: reference 15.5, ts 3.0, gpu 16.7 ms (forward).
+ *
+ * `ts` is fastest for every kernel, dtype and shape measured (gpu.js's webasm runs one
+ * gather loop per output cell and pays a copy in and out per call), so it is the
+ * default everywhere. The float64 entry must be float64-capable: it is also the
  * fallback when a float32-only backend is selected for a float64 call.
  */
 const DEFAULTS: Record<KernelName, Record<DType, BackendName>> = {

@@ -32,7 +32,7 @@ export function matmulTs(args: MatmulArgs): void {
       const kc = Math.min(KC, k - p0);
       if (!(reuseA && item > 0)) packStrided(a, item * aBatchStride, m, aRow, aCol, p0, kc, pa);
       if (!(reuseB && item > 0)) packStrided(b, item * bBatchStride, n, bRow, bCol, p0, kc, pb);
-      gemmPanels(pa, pb, mPad, nPad, kc, c, 0, nPad, p0 > 0);
+      gemmPanels(pa, pb, m, nPad, kc, c, 0, nPad, p0 > 0);
     }
     let o = item * m * n;
     for (let r = 0; r < m; r++) {
