@@ -63,7 +63,10 @@ export interface CustomVjpCall {
 export interface CustomJvpCall {
   name: string;
   args: Tensor[];
+  /** The function as the user wrote it. */
   f: (...args: Tensor[]) => Tensor;
+  /** The function with its custom rule, for the levels below. */
+  wrapped: (...args: Tensor[]) => Tensor;
   jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor];
 }
 

@@ -46,8 +46,9 @@ export function customJvp<A extends Tensor[]>(
     return top.processCustomJvp({
       name,
       args,
+      f: f as (...args: Tensor[]) => Tensor,
       // Lower levels see the custom rule too: the primal is computed by this same function.
-      f: wrapped as (...args: Tensor[]) => Tensor,
+      wrapped: wrapped as (...args: Tensor[]) => Tensor,
       jvp: jvp as (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
     });
   };

@@ -63,7 +63,7 @@ export class JvpTrace extends Trace {
 
   processCustomJvp(call: CustomJvpCall): Tensor {
     const [primals, tangents] = this.unwrap(call.args);
-    const out = call.f(...primals);
+    const out = call.wrapped(...primals);
     const filled = tangents.map((t, i) => t ?? zerosLike(primals[i]));
     return this.wrap(call.name, out, call.jvp(primals, filled)[1]);
   }

@@ -13,3 +13,4 @@ export { grad, valueAndGrad, jacfwd, jacrev, hessian } from './transforms.js';
 export { customJvp, customVjp } from './custom.js';
 export { type PyTree, type TreeDef, flatten, unflatten, treeMap, treeLeaves } from './pytree.js';
 export { Rng } from './rng.js';
+export { jit, type Jitted, registerScalarRule } from './jit/index.js';

@@ -79,7 +79,7 @@ export class VjpTrace extends Trace {
 
   processCustomJvp(call: CustomJvpCall): Tensor {
     const [primals, parents] = this.unwrap(call.args);
-    const output = call.f(...primals);
+    const output = call.wrapped(...primals);
     // The tangent map t -> jvp(primals, t) is linear, so its transpose is its own VJP.
     const rule: VjpRule = (ct) => {
       const tangentMap = (...ts: Tensor[]) => call.jvp(primals, ts)[1];
