@@ -29,17 +29,46 @@ function packIm2col(x: Floats, g: Conv1dGeometry, n0: number, nc: number, p0: nu
   const nCols = g.batch * T;
   let d = 0;
   for (let c0 = n0; c0 < n0 + nc; c0 += BLOCK) {
+    const b = Math.floor(c0 / T);
+    const t0 = c0 - b * T;
+    if (c0 + BLOCK <= nCols && t0 + BLOCK <= T) {
+      // Common case: the 4 columns are positions t0..t0+3 of one batch item, so each
+      // row reads x at s, s + stride, s + 2*stride, s + 3*stride.
+      const start = t0 * stride - padding;
+      const last = 3 * stride;
+      let i = Math.floor(p0 / K);
+      let j = p0 - i * K;
+      let rowBase = (b * I + i) * L;
+      for (let p = 0; p < kc; p++, d += BLOCK) {
+        const s = start + j * dilation;
+        if (s >= 0 && s + last < L) {
+          const e = rowBase + s;
+          dst[d] = x[e];
+          dst[d + 1] = x[e + stride];
+          dst[d + 2] = x[e + 2 * stride];
+          dst[d + 3] = x[e + last];
+        } else {
+          for (let r = 0, sr = s; r < BLOCK; r++, sr += stride) dst[d + r] = sr >= 0 && sr < L ? x[rowBase + sr] : 0;
+        }
+        if (++j === K) {
+          j = 0;
+          rowBase += L;
+        }
+      }
+      continue;
+    }
+    // The panel straddles two batch items or the end: one column at a time.
     for (let r = 0; r < BLOCK; r++) {
       const col = c0 + r;
       if (col >= nCols) {
         for (let p = 0; p < kc; p++) dst[d + p * BLOCK + r] = 0;
         continue;
       }
-      const b = Math.floor(col / T);
-      const start = (col - b * T) * stride - padding; // input position of tap 0
+      const bc = Math.floor(col / T);
+      const start = (col - bc * T) * stride - padding; // input position of tap 0
       let i = Math.floor(p0 / K);
       let j = p0 - i * K;
-      let rowBase = (b * I + i) * L;
+      let rowBase = (bc * I + i) * L;
       for (let p = 0; p < kc; p++) {
         const s = start + j * dilation;
         dst[d + p * BLOCK + r] = s >= 0 && s < L ? x[rowBase + s] : 0;
@@ -124,6 +153,33 @@ function packGather(
   const nCols = g.batch * ph.count;
   let d = 0;
   for (let c0 = n0; c0 < n0 + nc; c0 += BLOCK) {
+    const b0 = Math.floor(c0 / ph.count);
+    const q0 = c0 - b0 * ph.count;
+    if (c0 + BLOCK <= nCols && q0 + BLOCK <= ph.count) {
+      // Common case: 4 consecutive positions of one batch item read 4 consecutive t.
+      const shifted = ph.first + q0 * stride + padding;
+      let o = Math.floor(p0 / nt);
+      let jj = p0 - o * nt;
+      let rowBase = (b0 * O + o) * T;
+      for (let p = 0; p < kc; p++, d += BLOCK) {
+        const t = ((shifted - ph.taps[jj]! * dilation) / stride) | 0;
+        if (t >= 0 && t + 3 < T) {
+          const e = rowBase + t;
+          dst[d] = dy[e];
+          dst[d + 1] = dy[e + 1];
+          dst[d + 2] = dy[e + 2];
+          dst[d + 3] = dy[e + 3];
+        } else {
+          for (let r = 0; r < BLOCK; r++) dst[d + r] = t + r >= 0 && t + r < T ? dy[rowBase + t + r] : 0;
+        }
+        if (++jj === nt) {
+          jj = 0;
+          rowBase += T;
+        }
+      }
+      continue;
+    }
+    // The panel straddles two batch items or the end: one column at a time.
     for (let r = 0; r < BLOCK; r++) {
       const col = c0 + r;
       if (col >= nCols) {
@@ -223,27 +279,31 @@ function packIm2colT(x: Floats, g: Conv1dGeometry, p0: number, kc: number, dst: 
   const nCols = I * K;
   let d = 0;
   for (let c0 = 0; c0 < nCols; c0 += BLOCK) {
-    for (let r = 0; r < BLOCK; r++) {
-      const col = c0 + r;
-      if (col >= nCols) {
-        for (let p = 0; p < kc; p++) dst[d + p * BLOCK + r] = 0;
-        continue;
-      }
-      const i = Math.floor(col / K);
-      const tap = (col - i * K) * dilation - padding; // s = t*stride + tap
-      let b = Math.floor(p0 / T);
-      let t = p0 - b * T;
-      let rowBase = (b * I + i) * L;
-      for (let p = 0; p < kc; p++) {
-        const s = t * stride + tap;
-        dst[d + p * BLOCK + r] = s >= 0 && s < L ? x[rowBase + s] : 0;
-        if (++t === T) {
-          t = 0;
-          rowBase += I * L;
-        }
+    // Column r of this panel is (channel i_r, tap j_r): x offset i_r*L and position shift j_r*dilation - padding.
+    // A column past the end gets an empty valid range (lo = L), so it packs zeros.
+    let chan0 = 0, chan1 = 0, chan2 = 0, chan3 = 0;
+    let tap0 = L, tap1 = L, tap2 = L, tap3 = L;
+    for (let r = 0; r < BLOCK && c0 + r < nCols; r++) {
+      const i = Math.floor((c0 + r) / K);
+      const chan = i * L, tap = (c0 + r - i * K) * dilation - padding;
+      if (r === 0) { chan0 = chan; tap0 = tap; } else if (r === 1) { chan1 = chan; tap1 = tap; }
+      else if (r === 2) { chan2 = chan; tap2 = tap; } else { chan3 = chan; tap3 = tap; }
+    }
+    let b = Math.floor(p0 / T);
+    let t = p0 - b * T;
+    let batchBase = b * I * L;
+    for (let p = 0; p < kc; p++, d += BLOCK) {
+      const s = t * stride;
+      const s0 = s + tap0, s1 = s + tap1, s2 = s + tap2, s3 = s + tap3;
+      dst[d] = s0 >= 0 && s0 < L ? x[batchBase + chan0 + s0] : 0;
+      dst[d + 1] = s1 >= 0 && s1 < L ? x[batchBase + chan1 + s1] : 0;
+      dst[d + 2] = s2 >= 0 && s2 < L ? x[batchBase + chan2 + s2] : 0;
+      dst[d + 3] = s3 >= 0 && s3 < L ? x[batchBase + chan3 + s3] : 0;
+      if (++t === T) {
+        t = 0;
+        batchBase += I * L;
       }
     }
-    d += BLOCK * kc;
   }
 }
 

@@ -56,7 +56,7 @@ const BACKENDS: Record<BackendName, Backend> = {
 };
 
 /**
- * Defaults, chosen by measurement with `npx tsx bench/kernels.ts` (2025-11-23, 2-core
+ * Defaults, chosen by measurement with `npx tsx bench/kernels.ts` (2026-11-23, 2-core
  * AMD EPYC VM, Node 20.20, no GL so gpu.js runs `webasm`; medians, single thread):
  *
  *   matmul GFLOP/s        reference f64   ts f64   ts f32   gpu f32
