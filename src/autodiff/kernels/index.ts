@@ -60,15 +60,16 @@ const BACKENDS: Record<BackendName, Backend> = {
  * AMD EPYC VM, Node 20.20, no GL so gpu.js runs `webasm`; medians, single thread):
  *
  *   matmul GFLOP/s        reference f64   ts f64   ts f32   gpu f32
- *     64^3                     0.96        4.67     4.52     2.32
- *     256^3 (all 4 trans)      ~1.0        ~5.0     ~5.0     1.9-2.5
- *     linear 64 x 64..256      ~1.0        4.7-4.8  4.7-4.8  1.8-2.2
+ *     64^3                     0.97        4.69     4.59     2.38
+ *     256^3 (all 4 trans)      ~1.0        5.1      5.1      2.0-2.5
+ *     linear 64 x 64..256      ~1.0        4.7-4.9  4.6-4.8  1.8-2.3
  *
  *   conv ms, 14 U-Net shapes at batch 64, summed   reference f64   ts f64   ts f32   gpu f32
- *     conv1d                                              80           16.3     16.3     90
- *     conv1dInputAdjoint                                 113           17.5     17.7    127
- *     conv1dWeightAdjoint                                 79           16.0     16.1     86
- *   e.g. 24->24 L32 k5: reference 15.5, ts 3.0, gpu 16.7 ms (forward).
+ *     conv1d                                              81           14.9     15.7    100
+ *     conv1dInputAdjoint                                 114           15.5     15.8    128
+ *     conv1dWeightAdjoint                                 95           15.2     15.4     89
+ *   e.g. 24->24 L32 k5 forward: reference 14.9, ts 2.6, gpu 16.8 ms; up 24 L32 (ConvTranspose
+ *   forward = input adjoint): reference 10.9, ts 1.18, gpu 15.7 ms.
  *
  * `ts` is fastest for every kernel, dtype and shape measured (gpu.js's webasm runs one
  * gather loop per output cell and pays a copy in and out per call), so it is the
