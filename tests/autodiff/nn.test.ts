@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ConcreteTensor, type PyTree, Rng, ShapeError, type Tensor, flatten, grad, mul, sum, tensor, unflatten,
+  ConcreteTensor, type PyTree, Rng, ShapeError, type Tensor, flatten, grad, jvp, mul, square, sum, tensor, unflatten,
 } from '../../src/autodiff/index.js';
 import {
   Conv1d, ConvTranspose1d, GroupNorm, Linear, MLP, Mish, SinusoidalPosEmb, boundedTanh, castTree, mish,
@@ -465,5 +465,24 @@ describe('parameter utilities', () => {
     const g64 = grad((pp: typeof p) => sum(Linear.apply(pp, x)))(p);
     expect(g32.weight.dtype).toBe('float64');
     expectClose(data(g32.weight), data(g64.weight), 1e-6);
+  });
+});
+
+describe('nested differentiation through layers (the Sobolev term)', () => {
+  it(`grad of a loss containing a JVP of a Conv1d-GroupNorm-Mish-Linear net matches central differences (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(rngSeed, (s) => {
+        const rng = new Rng(s);
+        const p = { conv: Conv1d.init(rng, 2, 4, 3), norm: { weight: rand(rng, [4]), bias: rand(rng, [4]) }, head: Linear.init(rng, 5, 2) };
+        type P = typeof p;
+        const net = (pp: P, x: Tensor) => Linear.apply(pp.head, mish(GroupNorm.apply(pp.norm, Conv1d.apply(pp.conv, x, { padding: 1 }), { groups: 2 })));
+        const x0 = rand(rng, [2, 2, 5]);
+        const w = rand(rng, [2, 2, 5]);
+        // || J_x net(p, x0) w ||^2, a function of p and x0 whose derivative needs reverse over forward.
+        const sobolev = (pp: P, x: Tensor) => sum(square(jvp((xx: Tensor) => net(pp, xx), [x], [w])[1]));
+        checkGradients(sobolev, p, x0, rng);
+      }),
+      { seed: SEED, numRuns: 4 },
+    );
   });
 });
