@@ -25,7 +25,7 @@ export const Linear = {
     return { weight, bias };
   },
 
-  /** x [..., in] -> [..., out]. A 1-D x is a single sample. */
+  /** x [..., in] -> [..., out]. A 1-D x is a single sample. `name` labels shape errors (MLP passes its layer index). */
   apply(params: LinearParams, x: Tensor, name = 'Linear'): Tensor {
     const { weight, bias } = params;
     expectShape(weight.ndim === 2 && bias.ndim === 1 && bias.shape[0] === weight.shape[0], name, [weight.shape, bias.shape], 'expects weight [out, in] and bias [out]');

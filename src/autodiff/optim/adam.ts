@@ -57,7 +57,7 @@ export function adam(options: AdamOptions = {}): Optimizer {
 
 /** AdamW: weight decay applied to the weights directly, decoupled from the gradient scaling. */
 export function adamw(options: AdamOptions = {}): Optimizer {
-  return makeAdam('adamw', { weightDecay: 1e-2, ...options }, true);
+  return makeAdam('adamw', { ...options, weightDecay: options.weightDecay ?? 1e-2 }, true);
 }
 
 function makeAdam(name: string, options: AdamOptions, decoupled: boolean): Optimizer {
