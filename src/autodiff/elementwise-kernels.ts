@@ -1,15 +1,86 @@
 /**
  * Loops for elementwise operations with NumPy broadcasting, on concrete tensors.
- * The fast paths (same shape, scalar operand) cover nearly every call; the general path
- * walks the broadcast output with one stride per operand (0 on broadcast axes).
+ *
+ * Each op's loops are generated from its scalar expression (say `x * y`) with `new Function`,
+ * once, when the op is defined. The reason is speed: a shared loop calling `f(x, y)` sees
+ * every op at one call site and V8 cannot inline any of them; a loop of its own per op runs
+ * at memory speed. The fast paths (same shape, one scalar operand) cover nearly every call;
+ * the general path walks the broadcast output one innermost row at a time.
  */
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from './shape.js';
-import { ConcreteTensor, type DType, allocate, promote } from './tensor.js';
+import { ConcreteTensor, type DType, type Floats, allocate, promote } from './tensor.js';
 
-export function unaryMap(x: ConcreteTensor, f: (v: number) => number): ConcreteTensor {
-  const src = x.data;
-  const out = allocate(x.dtype, src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
+type ContiguousLoop = (out: Floats, a: Floats, b: Floats, n: number) => void;
+type ScalarLoop = (out: Floats, a: Floats, y: number, n: number) => void;
+type StridedLoop = (out: Floats, o: number, a: Floats, ia: number, da: number, b: Floats, ib: number, db: number, n: number) => void;
+
+/** A unary op: `expr` computes the result from `x`. */
+export interface UnaryKernel {
+  readonly expr: string;
+  readonly loop: (out: Floats, a: Floats, n: number) => void;
+}
+
+/** A binary op: `expr` computes the result from `x` and `y`. */
+export interface BinaryKernel {
+  readonly expr: string;
+  readonly same: ContiguousLoop;
+  readonly scalarRight: ScalarLoop;
+  readonly scalarLeft: ScalarLoop;
+  readonly strided: StridedLoop;
+}
+
+/** Scalar functions an op's expression may call, passed into the generated code (the jit uses them too). */
+export const HELPERS = {
+  sigmoid: (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+  softplus: (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+  /**
+   * Mish with one exponential: tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2).
+   * Past x = 20 the ratio is 1 to double precision (and n would overflow).
+   */
+  mish: (v: number) => {
+    if (v > 20) return v;
+    const e = Math.exp(v);
+    const n = e * (e + 2);
+    return (v * n) / (n + 2);
+  },
+  /** d mish / dx = t + x sigmoid(x) (1 - t^2), with t = n / (n + 2) and 1 - t^2 = 4 (n + 1) / (n + 2)^2. */
+  mishGrad: (v: number) => {
+    if (v > 20) return 1;
+    const e = Math.exp(v);
+    const n = e * (e + 2);
+    const d = n + 2;
+    return n / d + (v * (e / (1 + e)) * 4 * (n + 1)) / (d * d);
+  },
+};
+
+function compile<F>(params: string, body: string): F {
+  const names = Object.keys(HELPERS).join(', ');
+  return new Function('helpers', `const { ${names} } = helpers; return function (${params}) {\n${body}\n};`)(HELPERS) as F;
+}
+
+export function unaryKernel(expr: string): UnaryKernel {
+  return {
+    expr,
+    loop: compile('out, a, n', `for (let i = 0; i < n; i++) { const x = a[i]; out[i] = ${expr}; }`),
+  };
+}
+
+export function binaryKernel(expr: string): BinaryKernel {
+  return {
+    expr,
+    same: compile('out, a, b, n', `for (let i = 0; i < n; i++) { const x = a[i], y = b[i]; out[i] = ${expr}; }`),
+    scalarRight: compile('out, a, y, n', `for (let i = 0; i < n; i++) { const x = a[i]; out[i] = ${expr}; }`),
+    scalarLeft: compile('out, b, x, n', `for (let i = 0; i < n; i++) { const y = b[i]; out[i] = ${expr}; }`),
+    strided: compile(
+      'out, o, a, ia, da, b, ib, db, n',
+      `for (let j = 0; j < n; j++) { const x = a[ia + j * da], y = b[ib + j * db]; out[o + j] = ${expr}; }`,
+    ),
+  };
+}
+
+export function unaryMap(x: ConcreteTensor, kernel: UnaryKernel): ConcreteTensor {
+  const out = allocate(x.dtype, x.data.length);
+  kernel.loop(out, x.data, out.length);
   return new ConcreteTensor(out, x.shape);
 }
 
@@ -17,35 +88,31 @@ export function binaryMap(
   op: string,
   a: ConcreteTensor,
   b: ConcreteTensor,
-  f: (x: number, y: number) => number,
+  kernel: BinaryKernel,
   dtype: DType = promote(a.dtype, b.dtype),
 ): ConcreteTensor {
   const ad = a.data;
   const bd = b.data;
   if (sameShape(a.shape, b.shape)) {
     const out = allocate(dtype, ad.length);
-    for (let i = 0; i < ad.length; i++) out[i] = f(ad[i], bd[i]);
+    kernel.same(out, ad, bd, ad.length);
     return new ConcreteTensor(out, a.shape);
   }
   if (bd.length === 1 && b.shape.length <= a.shape.length) {
-    const y = bd[0];
     const out = allocate(dtype, ad.length);
-    for (let i = 0; i < ad.length; i++) out[i] = f(ad[i], y);
+    kernel.scalarRight(out, ad, bd[0], ad.length);
     return new ConcreteTensor(out, a.shape);
   }
   if (ad.length === 1 && a.shape.length <= b.shape.length) {
-    const x = ad[0];
     const out = allocate(dtype, bd.length);
-    for (let i = 0; i < bd.length; i++) out[i] = f(x, bd[i]);
+    kernel.scalarLeft(out, bd, ad[0], bd.length);
     return new ConcreteTensor(out, b.shape);
   }
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocate(dtype, sizeOf(shape));
-  const sa = broadcastStrides(a.shape, shape);
-  const sb = broadcastStrides(b.shape, shape);
-  walk(shape, [sa, sb], (o, [ia, ib], n, [da, db]) => {
-    for (let j = 0; j < n; j++) out[o + j] = f(ad[ia + j * da], bd[ib + j * db]);
-  });
+  walk(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)], (o, [ia, ib], n, [da, db]) =>
+    kernel.strided(out, o, ad, ia, da, bd, ib, db, n),
+  );
   return new ConcreteTensor(out, shape);
 }
 

@@ -6,7 +6,8 @@
  * statements. Values used by a later chunk pass through a scratch Float64Array; the rest
  * stay in local constants, which the optimizer keeps in registers.
  */
-import { type ScalarNode, type ScalarProgram, sigmoid, softplus } from './scalar.js';
+import { HELPERS } from '../elementwise-kernels.js';
+import { type ScalarNode, type ScalarProgram } from './scalar.js';
 
 const CHUNK_STATEMENTS = 1500;
 
@@ -33,8 +34,8 @@ function expression(node: ScalarNode, ref: (id: number) => string): string {
     case 'exp': case 'log': case 'sin': case 'cos': case 'tanh': case 'sqrt': case 'abs': case 'fround':
       return `Math.${node.op}(${a})`;
     case 'sign': return `(${a} > 0 ? 1 : ${a} < 0 ? -1 : 0)`;
-    case 'sigmoid': return `sigmoid(${a})`;
-    case 'softplus': return `softplus(${a})`;
+    case 'sigmoid': case 'softplus': case 'mish': case 'mishGrad':
+      return `helpers.${node.op}(${a})`;
     case 'relu': return `(${a} > 0 ? ${a} : 0)`;
     case 'square': return `${a} * ${a}`;
     case 'gt': return `(${a} > ${b} ? 1 : 0)`;
@@ -109,6 +110,6 @@ export function emit(program: ScalarProgram, outputs: number[][], inputCount: nu
     `const scratch = new Float64Array(${Math.max(slots, 1)});`,
     `return function compiled(inputs, outputs) {\n${chunks.map((_, c) => `  chunk${c}(inputs, outputs, scratch);`).join('\n')}\n};`,
   ].join('\n');
-  const fn = new Function('sigmoid', 'softplus', source)(sigmoid, softplus) as CompiledFn;
+  const fn = new Function('helpers', source)(HELPERS) as CompiledFn;
   return { fn, operations: computed.length, source };
 }

@@ -6,12 +6,13 @@
  *
  * Note: folding x * 0 to 0 assumes x is finite, as NaN and infinities are errors elsewhere.
  */
+import { HELPERS } from '../elementwise-kernels.js';
 
 export type ScalarOp =
   | 'input' | 'const'
   | 'add' | 'sub' | 'mul' | 'div' | 'pow'
   | 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'sqrt' | 'abs' | 'sign'
-  | 'sigmoid' | 'softplus' | 'relu' | 'square' | 'fround'
+  | 'sigmoid' | 'softplus' | 'mish' | 'mishGrad' | 'relu' | 'square' | 'fround'
   | 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'select';
 
 export interface ScalarNode {
@@ -24,8 +25,6 @@ export interface ScalarNode {
 
 const COMMUTATIVE = new Set<ScalarOp>(['add', 'mul', 'eq']);
 
-export const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
-export const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 
 /** The meaning of each op, used for folding constants (and mirrored by emit.ts). */
 const EVALUATE: Partial<Record<ScalarOp, (...a: number[]) => number>> = {
@@ -43,8 +42,10 @@ const EVALUATE: Partial<Record<ScalarOp, (...a: number[]) => number>> = {
   sqrt: Math.sqrt,
   abs: Math.abs,
   sign: (a) => (a > 0 ? 1 : a < 0 ? -1 : 0),
-  sigmoid,
-  softplus,
+  sigmoid: HELPERS.sigmoid,
+  softplus: HELPERS.softplus,
+  mish: HELPERS.mish,
+  mishGrad: HELPERS.mishGrad,
   relu: (a) => (a > 0 ? a : 0),
   square: (a) => a * a,
   fround: Math.fround,

@@ -5,7 +5,7 @@
 import { ShapeError } from '../errors.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import { type Tensor } from '../tensor.js';
-import { type Operand, add, div, greaterEqual, lessEqual, mul, rsqrtEps, softplus, square, sub, tanh, where } from './elementwise.js';
+import { type Operand, add, div, greaterEqual, lessEqual, mul, rsqrtEps, square, sub, where } from './elementwise.js';
 import { concat, reshape, sum } from './structural.js';
 
 /** Mean over `axes` (all by default). */
@@ -29,11 +29,6 @@ export function maximum(a: Operand, b: Operand): Tensor {
 /** Elementwise minimum; at ties the derivative goes to `a`. */
 export function minimum(a: Operand, b: Operand): Tensor {
   return where(lessEqual(a, b), a, b);
-}
-
-/** Mish (Misra 2019): x tanh(softplus(x)), the U-Net's activation. */
-export function mish(x: Tensor): Tensor {
-  return mul(x, tanh(softplus(x)));
 }
 
 /** Insert an axis of size 1 at `axis`. */

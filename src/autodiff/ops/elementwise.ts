@@ -5,7 +5,7 @@
  * and reverse mode sums each cotangent back to its input's shape (`sumToShape`).
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
-import { binaryMap, unaryMap, whereMap } from '../elementwise-kernels.js';
+import { binaryKernel, binaryMap, unaryKernel, unaryMap, whereMap } from '../elementwise-kernels.js';
 import { type ConcreteTensor, type DType, Tensor, convert, scalar } from '../tensor.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
@@ -20,14 +20,16 @@ function asTensor(x: Operand, like: Operand): Tensor {
 // ---------------------------------------------------------------------------------------
 // Unary primitives
 
+/** `expr` is the scalar formula in `x` (compiled into the op's loop); `derivative` gives f'(x) from x and y = f(x). */
 function unaryPrimitive(
   name: string,
-  f: (x: number) => number,
+  expr: string,
   derivative: (x: Tensor, y: Tensor) => Tensor,
 ): Primitive<null> {
+  const kernel = unaryKernel(expr);
   const prim: Primitive<null> = primitive({
     name,
-    impl: ([x]) => unaryMap(x, f),
+    impl: ([x]) => unaryMap(x, kernel),
     jvp: ([x], [t]) => {
       const y = bind(prim, [x], null);
       return [y, t === null ? null : mul(t, derivative(x, y))];
@@ -37,21 +39,30 @@ function unaryPrimitive(
   return prim;
 }
 
-const softplusValue = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
-const sigmoidValue = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
-
-export const negP = unaryPrimitive('neg', (v) => -v, (x) => scalar(-1, x.dtype));
-export const expP = unaryPrimitive('exp', Math.exp, (_x, y) => y);
-export const logP = unaryPrimitive('log', Math.log, (x) => reciprocal(x));
-export const sinP = unaryPrimitive('sin', Math.sin, (x) => cos(x));
-export const cosP = unaryPrimitive('cos', Math.cos, (x) => neg(sin(x)));
-export const tanhP = unaryPrimitive('tanh', Math.tanh, (_x, y) => sub(1, square(y)));
-export const sigmoidP = unaryPrimitive('sigmoid', sigmoidValue, (_x, y) => mul(y, sub(1, y)));
-export const softplusP = unaryPrimitive('softplus', softplusValue, (x) => sigmoid(x));
-export const reluP = unaryPrimitive('relu', (v) => (v > 0 ? v : 0), (x) => greater(x, 0));
-export const sqrtP = unaryPrimitive('sqrt', Math.sqrt, (_x, y) => div(0.5, y));
-export const squareP = unaryPrimitive('square', (v) => v * v, (x) => mul(x, 2));
-export const absP = unaryPrimitive('abs', Math.abs, (x) => sign(x));
+export const negP = unaryPrimitive('neg', '-x', (x) => scalar(-1, x.dtype));
+export const expP = unaryPrimitive('exp', 'Math.exp(x)', (_x, y) => y);
+export const logP = unaryPrimitive('log', 'Math.log(x)', (x) => reciprocal(x));
+export const sinP = unaryPrimitive('sin', 'Math.sin(x)', (x) => cos(x));
+export const cosP = unaryPrimitive('cos', 'Math.cos(x)', (x) => neg(sin(x)));
+export const tanhP = unaryPrimitive('tanh', 'Math.tanh(x)', (_x, y) => sub(1, square(y)));
+export const sigmoidP = unaryPrimitive('sigmoid', 'sigmoid(x)', (_x, y) => mul(y, sub(1, y)));
+export const softplusP = unaryPrimitive('softplus', 'softplus(x)', (x) => sigmoid(x));
+export const reluP = unaryPrimitive('relu', 'x > 0 ? x : 0', (x) => greater(x, 0));
+export const sqrtP = unaryPrimitive('sqrt', 'Math.sqrt(x)', (_x, y) => div(0.5, y));
+export const squareP = unaryPrimitive('square', 'x * x', (x) => mul(x, 2));
+export const absP = unaryPrimitive('abs', 'Math.abs(x)', (x) => sign(x));
+/** Mish (Misra 2019), x tanh(softplus(x)): one fused loop instead of four passes. */
+export const mishP = unaryPrimitive('mish', 'mish(x)', (x) => mishGrad(x));
+/**
+ * mish'(x), fused; its own derivative (for second order) is composed from ops:
+ * mish''(x) = s w (2 + x ((1 - s) - 2 t s)), with s = sigmoid(x), t = tanh(softplus(x)), w = 1 - t^2.
+ */
+export const mishGradP = unaryPrimitive('mishGrad', 'mishGrad(x)', (x) => {
+  const s = sigmoid(x);
+  const t = tanh(softplus(x));
+  const w = sub(1, square(t));
+  return mul(mul(s, w), add(2, mul(x, sub(sub(1, s), mul(mul(t, s), 2)))));
+});
 
 export const neg = (x: Tensor): Tensor => bind(negP, [x], null);
 export const exp = (x: Tensor): Tensor => bind(expP, [x], null);
@@ -68,6 +79,10 @@ export const sqrt = (x: Tensor): Tensor => bind(sqrtP, [x], null);
 export const square = (x: Tensor): Tensor => bind(squareP, [x], null);
 /** |x|; the derivative at 0 is taken as 0 (sign(0) = 0). */
 export const abs = (x: Tensor): Tensor => bind(absP, [x], null);
+/** Mish (Misra 2019): x tanh(softplus(x)), the U-Net's activation. */
+export const mish = (x: Tensor): Tensor => bind(mishP, [x], null);
+/** The derivative of mish, as its own op so that it is one loop too. */
+export const mishGrad = (x: Tensor): Tensor => bind(mishGradP, [x], null);
 export const reciprocal = (x: Tensor): Tensor => div(1, x);
 /** 1 / sqrt(x + eps), the normalization factor of GroupNorm. */
 export const rsqrtEps = (x: Tensor, eps: number): Tensor => div(1, sqrt(add(x, eps)));
@@ -85,15 +100,18 @@ function constantPrimitive(name: string, impl: (inputs: ConcreteTensor[]) => Con
   return prim;
 }
 
-const compare = (name: string, test: (x: number, y: number) => boolean) =>
-  constantPrimitive(name, ([a, b]) => binaryMap(name, a, b, (x, y) => (test(x, y) ? 1 : 0)));
+const compare = (name: string, test: string) => {
+  const kernel = binaryKernel(`${test} ? 1 : 0`);
+  return constantPrimitive(name, ([a, b]) => binaryMap(name, a, b, kernel));
+};
 
-export const greaterP = compare('greater', (x, y) => x > y);
-export const greaterEqualP = compare('greaterEqual', (x, y) => x >= y);
-export const lessP = compare('less', (x, y) => x < y);
-export const lessEqualP = compare('lessEqual', (x, y) => x <= y);
-export const equalP = compare('equal', (x, y) => x === y);
-export const signP = constantPrimitive('sign', ([x]) => unaryMap(x, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)));
+export const greaterP = compare('greater', 'x > y');
+export const greaterEqualP = compare('greaterEqual', 'x >= y');
+export const lessP = compare('less', 'x < y');
+export const lessEqualP = compare('lessEqual', 'x <= y');
+export const equalP = compare('equal', 'x === y');
+const signKernel = unaryKernel('x > 0 ? 1 : x < 0 ? -1 : 0');
+export const signP = constantPrimitive('sign', ([x]) => unaryMap(x, signKernel));
 
 /** 1 where a > b, else 0 (a mask in the operands' dtype; no derivative). */
 export const greater = (a: Operand, b: Operand): Tensor => bind(greaterP, [asTensor(a, b), asTensor(b, a)], null);
@@ -118,9 +136,10 @@ function addTangents(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
   return add(a, b);
 }
 
+const addKernel = binaryKernel('x + y');
 export const addP: Primitive<null> = primitive({
   name: 'add',
-  impl: ([a, b]) => binaryMap('add', a, b, (x, y) => x + y),
+  impl: ([a, b]) => binaryMap('add', a, b, addKernel),
   jvp: ([a, b], [ta, tb]) => {
     const y = add(a, b);
     const t = addTangents(ta, tb);
@@ -132,9 +151,10 @@ export const addP: Primitive<null> = primitive({
   ],
 });
 
+const subKernel = binaryKernel('x - y');
 export const subP: Primitive<null> = primitive({
   name: 'sub',
-  impl: ([a, b]) => binaryMap('sub', a, b, (x, y) => x - y),
+  impl: ([a, b]) => binaryMap('sub', a, b, subKernel),
   jvp: ([a, b], [ta, tb]) => {
     const y = sub(a, b);
     const t = tb === null ? ta : ta === null ? neg(tb) : sub(ta, tb);
@@ -146,9 +166,10 @@ export const subP: Primitive<null> = primitive({
   ],
 });
 
+const mulKernel = binaryKernel('x * y');
 export const mulP: Primitive<null> = primitive({
   name: 'mul',
-  impl: ([a, b]) => binaryMap('mul', a, b, (x, y) => x * y),
+  impl: ([a, b]) => binaryMap('mul', a, b, mulKernel),
   jvp: ([a, b], [ta, tb]) => {
     const y = mul(a, b);
     const t = addTangents(ta === null ? null : mul(ta, b), tb === null ? null : mul(a, tb));
@@ -160,9 +181,10 @@ export const mulP: Primitive<null> = primitive({
   ],
 });
 
+const divKernel = binaryKernel('x / y');
 export const divP: Primitive<null> = primitive({
   name: 'div',
-  impl: ([a, b]) => binaryMap('div', a, b, (x, y) => x / y),
+  impl: ([a, b]) => binaryMap('div', a, b, divKernel),
   jvp: ([a, b], [ta, tb]) => {
     const y = div(a, b);
     // d(a / b) = (da - y db) / b
@@ -175,9 +197,10 @@ export const divP: Primitive<null> = primitive({
   },
 });
 
+const powKernel = binaryKernel('Math.pow(x, y)');
 export const powP: Primitive<null> = primitive({
   name: 'pow',
-  impl: ([a, b]) => binaryMap('pow', a, b, Math.pow),
+  impl: ([a, b]) => binaryMap('pow', a, b, powKernel),
   jvp: ([a, b], [ta, tb]) => {
     const y = pow(a, b);
     // d(a^b) = b a^(b-1) da + log(a) a^b db; the second term only when b varies.
