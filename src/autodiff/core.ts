@@ -55,7 +55,10 @@ export abstract class Trace {
 export interface CustomVjpCall {
   name: string;
   args: Tensor[];
+  /** The function as the user wrote it. */
   f: (...args: Tensor[]) => Tensor;
+  /** The function with its custom rule, for the levels below. */
+  wrapped: (...args: Tensor[]) => Tensor;
   fwd: (...args: Tensor[]) => [Tensor, unknown];
   bwd: (residuals: unknown, cotangent: Tensor) => MaybeTensor[];
 }

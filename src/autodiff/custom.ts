@@ -8,8 +8,9 @@ import { type Tensor } from './tensor.js';
 
 /**
  * Give `f` a hand-written VJP. `fwd` returns the output and residuals saved for `bwd`,
- * which maps an output cotangent to one cotangent (or null) per argument. The rule is used
- * whenever reverse mode differentiates the call; forward mode differentiates `f` itself.
+ * which maps an output cotangent to one cotangent (or null) per argument, written with the
+ * engine's ops. Reverse mode uses the rule directly; forward mode transposes it (`bwd` is
+ * linear in the cotangent, so running reverse mode through it gives J t).
  */
 export function customVjp<A extends Tensor[], R>(
   name: string,
@@ -17,17 +18,19 @@ export function customVjp<A extends Tensor[], R>(
   fwd: (...args: A) => [Tensor, R],
   bwd: (residuals: R, cotangent: Tensor) => MaybeTensor[],
 ): (...args: A) => Tensor {
-  return (...args: A) => {
+  const wrapped = (...args: A): Tensor => {
     const top = topTrace(args, name);
     if (top === null) return f(...args);
     return top.processCustomVjp({
       name,
       args,
       f: f as (...args: Tensor[]) => Tensor,
+      wrapped: wrapped as (...args: Tensor[]) => Tensor,
       fwd: fwd as (...args: Tensor[]) => [Tensor, unknown],
       bwd: bwd as (residuals: unknown, cotangent: Tensor) => MaybeTensor[],
     });
   };
+  return wrapped;
 }
 
 /**

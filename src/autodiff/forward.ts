@@ -8,6 +8,7 @@ import { ShapeError, TransformError } from './errors.js';
 import { zerosLike } from './ops/structural.js';
 import { cast } from './ops/elementwise.js';
 import { type PyTree, flatten, sameStructure, unflatten } from './pytree.js';
+import { vjp } from './reverse.js';
 import { type Tensor, assertFinite } from './tensor.js';
 import { sameShape } from './shape.js';
 
@@ -57,8 +58,15 @@ export class JvpTrace extends Trace {
   }
 
   processCustomVjp(call: CustomVjpCall): Tensor {
-    // Forward mode has no use for a hand-written VJP: differentiate the function itself.
-    return call.f(...call.args);
+    const [primals, tangents] = this.unwrap(call.args);
+    // The levels below keep the custom rule: the primal goes through the wrapped function.
+    const out = call.wrapped(...primals);
+    const residuals = call.fwd(...primals)[1];
+    // bwd is linear in the cotangent: J^T. Reverse mode through it transposes it back: J t.
+    const transposed = (ct: Tensor) => call.bwd(residuals, ct).map((g, i) => g ?? zerosLike(primals[i]));
+    const [, pullback] = vjp(transposed, zerosLike(out));
+    const [tangent] = pullback(tangents.map((t, i) => t ?? zerosLike(primals[i])));
+    return this.wrap(call.name, out, tangent);
   }
 
   processCustomJvp(call: CustomJvpCall): Tensor {
