@@ -6,6 +6,7 @@ import { ShapeError } from '../errors.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import { type Tensor } from '../tensor.js';
 import { type Operand, add, div, greaterEqual, lessEqual, mul, rsqrtEps, square, sub, where } from './elementwise.js';
+import { groupNormalize } from './normalization.js';
 import { concat, reshape, sum } from './structural.js';
 
 /** Mean over `axes` (all by default). */
@@ -59,9 +60,8 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Ten
       throw new ShapeError('groupNorm', [x.shape, p.shape], `weight and bias must have shape [${channels}]`);
     }
   }
-  const grouped = reshape(x, [batch, groups, -1]);
-  const centered = sub(grouped, mean(grouped, 2, true));
-  const normalized = reshape(mul(centered, rsqrtEps(mean(square(centered), 2, true), eps)), x.shape);
+  void batch;
+  const normalized = groupNormalize(x, groups, eps);
   const perChannel = [channels, ...x.shape.slice(2).map(() => 1)];
   let y = normalized;
   if (weight !== undefined) y = mul(y, reshape(weight, perChannel));

@@ -3,3 +3,4 @@ export * from './structural.js';
 export * from './linear.js';
 export * from './conv.js';
 export * from './composite.js';
+export * from './normalization.js';
