@@ -5,7 +5,7 @@
 import { ShapeError } from '../errors.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import { type Tensor } from '../tensor.js';
-import { type Operand, add, div, greaterEqual, lessEqual, mul, rsqrtEps, square, sub, where } from './elementwise.js';
+import { type Operand, add, div, greaterEqual, lessEqual, mul, square, sub, where } from './elementwise.js';
 import { groupNormalize } from './normalization.js';
 import { concat, reshape, sum } from './structural.js';
 
@@ -51,7 +51,7 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
  * positions, then scaled by `weight` and shifted by `bias` (per channel) when given.
  */
 export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
-  const [batch, channels] = x.shape;
+  const channels = x.shape[1];
   if (x.ndim < 2 || !Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
     throw new ShapeError('groupNorm', [x.shape], `${channels} channels cannot be split into ${groups} groups`);
   }
@@ -60,7 +60,6 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Ten
       throw new ShapeError('groupNorm', [x.shape, p.shape], `weight and bias must have shape [${channels}]`);
     }
   }
-  void batch;
   const normalized = groupNormalize(x, groups, eps);
   const perChannel = [channels, ...x.shape.slice(2).map(() => 1)];
   let y = normalized;

@@ -84,8 +84,6 @@ export const mish = (x: Tensor): Tensor => bind(mishP, [x], null);
 /** The derivative of mish, as its own op so that it is one loop too. */
 export const mishGrad = (x: Tensor): Tensor => bind(mishGradP, [x], null);
 export const reciprocal = (x: Tensor): Tensor => div(1, x);
-/** 1 / sqrt(x + eps), the normalization factor of GroupNorm. */
-export const rsqrtEps = (x: Tensor, eps: number): Tensor => div(1, sqrt(add(x, eps)));
 
 // ---------------------------------------------------------------------------------------
 // Piecewise-constant functions: their derivative is zero wherever it exists.
