@@ -37,7 +37,7 @@
  * most a few hundred elements.
  */
 import fc from 'fast-check';
-import { ConcreteTensor, type PyTree, Rng, type Tensor, add, flatten, grad, jvp, mul, sum, tensor, vjp } from '../../src/autodiff/index.js';
+import { ConcreteTensor, type PyTree, Rng, type Tensor, add, flatten, grad, jvp, mul, sum, tensor, unflatten, vjp } from '../../src/autodiff/index.js';
 
 export const H = 1e-5;
 export const FD_TOL = 1e-6;
@@ -242,6 +242,34 @@ export function checkSecondOrder(f: Fn, xs: Tensor[], rng: Rng, what = 'second o
   const { fd: fvv, scale: dScale } = centralDifference(dir, xs, vs);
   const [, fwdFwd] = jvp((...args: Tensor[]) => dir(args), xs, vs);
   assertClose(data(fwdFwd), fvv, FD_TOL, `${what}: forward-over-forward`, dScale);
+}
+
+/**
+ * The gradient of a scalar function of a pytree against central differences in every
+ * coordinate, one at a time (e_i scaled by the step rule above). Use for parameter trees
+ * of up to a few hundred numbers.
+ */
+export function checkGradAgainstFiniteDifferences<T extends PyTree>(f: (p: T) => Tensor, p: T, what = 'grad'): void {
+  const [ls, def] = flatten(p);
+  const g = flat(grad(f)(p));
+  const n = g.length;
+  const fd = new Float64Array(n);
+  let scale = 0;
+  let offset = 0;
+  ls.forEach((leaf, li) => {
+    for (let j = 0; j < leaf.size; j++) {
+      const dirs = ls.map((l, k) => {
+        const d = new ConcreteTensor(new Float64Array(l.size), l.shape);
+        if (k === li) d.data[j] = 1;
+        return d;
+      });
+      const r = centralDifference((xs) => f(unflatten<T>(def, xs)), ls, dirs);
+      fd[offset + j] = r.fd[0];
+      scale = Math.max(scale, r.scale);
+    }
+    offset += leaf.size;
+  });
+  assertClose(g, fd, FD_TOL, `${what}: gradient vs central differences`, scale);
 }
 
 export interface CheckOptions {
