@@ -64,10 +64,12 @@ export function luInPlace(A: Matrix, perm: Int32Array): number {
       perm[p] = t;
       sign = -sign;
     }
-    const inv = 1 / a[k * n + k]!;
+    // Divide rather than multiply by a reciprocal: the multiplier is then correctly
+    // rounded, and a row that is an exact multiple of the pivot row cancels to exactly 0.
+    const pivot = a[k * n + k]!;
     for (let i = k + 1; i < n; i++) {
       const ri = i * n;
-      const m = a[ri + k]! * inv;
+      const m = a[ri + k]! / pivot;
       a[ri + k] = m;
       if (m === 0) continue;
       const rk = k * n;
@@ -122,12 +124,12 @@ export class LuFactorization {
     return this;
   }
 
-  /** det A = det(P)^{-1} prod u_kk (0 for a matrix with an exactly zero pivot; may overflow for large n). */
+  /** det A = det(P)^{-1} prod u_kk (+0 for a matrix with an exactly zero pivot; may overflow for large n). */
   determinant(): number {
     const n = this.n;
     let d = this.sign;
     for (let k = 0; k < n; k++) d *= this.lu.data[k * n + k]!;
-    return d;
+    return d + 0; // turns -0 into +0
   }
 
   private assertNonsingular(routine: string): void {

