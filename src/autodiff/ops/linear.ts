@@ -23,13 +23,23 @@ function opDims(x: Tensor, trans: boolean): [number, number] {
   return trans ? [c, r] : [r, c];
 }
 
-function outputShape(a: Tensor, b: Tensor, { transA, transB }: MatmulParams): number[] {
+/** `shown`: the operand shapes as the caller passed them (before 1-D operands became matrices), for errors. */
+function outputShape(a: Tensor, b: Tensor, { transA, transB }: MatmulParams, shown = [a.shape, b.shape]): number[] {
   const [m, k] = opDims(a, transA);
   const [k2, n] = opDims(b, transB);
   if (k !== k2) {
-    throw new ShapeError('matmul', [a.shape, b.shape], `inner dimensions ${k} and ${k2} differ`);
+    throw new ShapeError('matmul', shown, `inner dimensions ${k} and ${k2} differ`);
   }
-  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  for (let i = 1; i <= Math.min(batchA.length, batchB.length); i++) {
+    const da = batchA[batchA.length - i];
+    const db = batchB[batchB.length - i];
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError('matmul', shown, `batch dimensions ${da} and ${db} do not broadcast`);
+    }
+  }
+  const batch = broadcastShapes('matmul', batchA, batchB);
   return [...batch, m, n];
 }
 
@@ -98,7 +108,7 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
   const params = { transA: options.transA ?? false, transB: options.transB ?? false };
   const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]]) : a;
   const b2 = b.ndim === 1 ? reshape(b, [b.shape[0], 1]) : b;
-  outputShape(a2, b2, params);
+  outputShape(a2, b2, params, [a.shape, b.shape]);
   let y = bind(matmulP, [a2, b2], params);
   if (a.ndim === 1) y = reshape(y, [...y.shape.slice(0, -2), y.shape[y.ndim - 1]]);
   if (b.ndim === 1) y = reshape(y, y.shape.slice(0, -1));
