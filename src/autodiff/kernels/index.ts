@@ -13,6 +13,7 @@
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
 import { conv1dGpu, conv1dInputAdjointGpu, conv1dWeightAdjointGpu, gpuStatus, matmulGpu } from './gpu.js';
 import { matmulTs } from './matmul-ts.js';
+import { conv1dInputAdjointThreads, conv1dThreads, conv1dWeightAdjointThreads, matmulThreads, threadCount } from './threads.js';
 import {
   conv1dInputAdjointReference, conv1dReference, conv1dWeightAdjointReference, matmulReference,
 } from './reference.js';
@@ -21,6 +22,7 @@ import type { BackendName, Conv1dGeometry, DType, Floats, KernelName, MatmulArgs
 export type { BackendName, Conv1dGeometry, DType, Floats, KernelName, MatmulArgs } from './types.js';
 export { conv1dOutLength } from './types.js';
 export { gpuStatus, type GpuStatus } from './gpu.js';
+export { parallelCallCount, threadCount } from './threads.js';
 
 type ConvFn = (a: Floats, b: Floats, out: Floats, g: Conv1dGeometry) => void;
 interface Backend {
@@ -45,6 +47,13 @@ const BACKENDS: Record<BackendName, Backend> = {
     conv1d: conv1dTs,
     conv1dInputAdjoint: conv1dInputAdjointTs,
     conv1dWeightAdjoint: conv1dWeightAdjointTs,
+  },
+  threads: {
+    dtypes: ['float64', 'float32'],
+    matmul: matmulThreads,
+    conv1d: conv1dThreads,
+    conv1dInputAdjoint: conv1dInputAdjointThreads,
+    conv1dWeightAdjoint: conv1dWeightAdjointThreads,
   },
   gpu: {
     dtypes: ['float32'],
@@ -88,6 +97,7 @@ const selected = new Map<KernelName, BackendName>();
 /** Backends that can run here. `gpu` is listed only if gpu.js loads and passes a probe. */
 export function availableBackends(): BackendName[] {
   const names: BackendName[] = ['reference', 'ts'];
+  if (threadCount() > 0) names.push('threads');
   if (gpuStatus().available) names.push('gpu');
   return names;
 }
@@ -110,7 +120,7 @@ export function resetKernelBackends(): void {
 /** The backend that will actually run `kernel` on arrays of `dtype`. */
 export function kernelBackend(kernel: KernelName, dtype: DType): BackendName {
   const choice = selected.get(kernel) ?? DEFAULTS[kernel][dtype];
-  if (BACKENDS[choice].dtypes.includes(dtype) && (choice !== 'gpu' || gpuStatus().available)) return choice;
+  if (BACKENDS[choice].dtypes.includes(dtype) && availableBackends().includes(choice)) return choice;
   return DEFAULTS[kernel].float64;
 }
 
