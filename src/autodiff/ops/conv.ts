@@ -19,6 +19,7 @@ import {
 } from '../kernels/index.js';
 import { ConcreteTensor, type Tensor, allocate, convert, promote } from '../tensor.js';
 import { add } from './elementwise.js';
+import { slice } from './structural.js';
 
 export interface ConvOptions {
   stride?: number;
@@ -92,7 +93,7 @@ export const conv1dInputAdjointP: Primitive<ConvParams & { inLength: number }> =
     sumTangents(tdy && bind(conv1dInputAdjointP, [tdy, w], p), tw && bind(conv1dInputAdjointP, [dy, tw], p)),
   ],
   vjp: (ct, [dy, w], _y, { inLength: _, ...p }, needs) => [
-    needs[0] ? bind(conv1dP, [ct, w], p) : null,
+    needs[0] ? cropLength(bind(conv1dP, [ct, w], p), dy.shape[2]) : null,
     needs[1] ? bind(conv1dWeightAdjointP, [ct, dy], { ...p, kernelSize: w.shape[2] }) : null,
   ],
 });
@@ -110,9 +111,19 @@ export const conv1dWeightAdjointP: Primitive<ConvParams & { kernelSize: number }
   ],
   vjp: (ct, [x, dy], _y, { kernelSize: _, ...p }, needs) => [
     needs[0] ? bind(conv1dInputAdjointP, [dy, ct], { ...p, inLength: x.shape[2] }) : null,
-    needs[1] ? bind(conv1dP, [x, ct], p) : null,
+    needs[1] ? cropLength(bind(conv1dP, [x, ct], p), dy.shape[2]) : null,
   ],
 });
+
+/**
+ * The first `length` positions of a conv1d output. Where a transposed convolution has an
+ * outputPadding of at least its stride (allowed when the dilation is larger), conv1d over its
+ * output yields more positions than the transposed convolution had inputs; the extra ones
+ * correspond to no input and are not part of the adjoint.
+ */
+function cropLength(y: Tensor, length: number): Tensor {
+  return y.shape[2] === length ? y : slice(y, [{}, {}, { stop: length }]);
+}
 
 function convParams(op: string, shapes: (readonly number[])[], o: ConvOptions): ConvParams {
   const p = { stride: o.stride ?? 1, padding: o.padding ?? 0, dilation: o.dilation ?? 1 };
