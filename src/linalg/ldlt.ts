@@ -69,7 +69,11 @@ export class LdltFactorization {
   /** Block size starting at k: 1, 2, or 0 for the second row of a 2x2 block. */
   readonly blockSize: Int8Array;
   /** Pivots |d_k| (1x1 blocks) at or below this are treated as zero: n * eps * max|a_ij|. */
-  tolerance = 0;
+  get tolerance(): number {
+    return this.tol[0]!;
+  }
+  /** Held in a typed array so that updating it never boxes a double (no allocation). */
+  private readonly tol = new Float64Array(1);
   private readonly tmp: Float64Array;
 
   constructor(n: number) {
@@ -103,7 +107,7 @@ export class LdltFactorization {
         amax = Math.max(amax, Math.abs(v));
       }
     }
-    this.tolerance = n * EPS * amax;
+    this.tol[0] = n * EPS * amax;
     for (let i = 0; i < n; i++) this.perm[i] = i;
     this.d.fill(0);
     this.e.fill(0);
