@@ -34,7 +34,7 @@
  * point (the adjoint identity <w, J v> = <J^T w, v>, symmetry of a Hessian, two ways of
  * computing the same Jacobian) use EXACT_TOL = 1e-10 relative to the sum of |terms|, i.e.
  * about 5e5 ulps: the computations go through a few dozen roundings each on tensors of at
- * most a few hundred elements.
+ * most a few hundred elements. (A wrong rule moves these by O(1) relative to the terms.)
  */
 import fc from 'fast-check';
 import { ConcreteTensor, type PyTree, Rng, type Tensor, add, flatten, grad, jvp, mul, sum, tensor, unflatten, vjp } from '../../src/autodiff/index.js';
@@ -88,6 +88,10 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+function norm2(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
 }
 
 function absDot(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -202,7 +206,10 @@ export function checkAdjoint(f: Fn, xs: Tensor[], rng: Rng, what = 'adjoint', to
   const vflat = concat(vs.map(data));
   const gflat = flat(jtw);
   const rhs = dot(gflat, vflat);
-  const termScale = absDot(data(w), data(jv)) + absDot(gflat, vflat) + 1e-12;
+  // Rounding in J v and J^T w is relative to the terms summed inside them, which can cancel
+  // to nothing (a variance of equal values, say); the floor |w| |v| * 1e-4 makes the allowed
+  // difference at least 1e-14 |w| |v|, about 100 ulps of a Jacobian of unit norm.
+  const termScale = absDot(data(w), data(jv)) + absDot(gflat, vflat) + 1e-4 * norm2(data(w)) * norm2(vflat);
   assertIdentity(lhs, rhs, termScale, `${what}: <w, J v> vs <J^T w, v>`, tol);
 }
 

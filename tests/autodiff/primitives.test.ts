@@ -428,6 +428,22 @@ const SPECS: AnySpec[] = [
     },
   }),
   spec({
+    // outputPadding >= stride, allowed because dilation > stride: conv1d over the output has
+    // more positions than the input, and the VJPs must crop (a bug found by these tests).
+    name: 'convTranspose1d with outputPadding >= stride (dilation > stride)',
+    arb: fc.record({ c: convArb, extra: fc.nat() }),
+    build: ({ c, extra }, rng) => {
+      const stride = Math.min(c.stride, 2);
+      const dilation = stride + c.dilation;
+      const op = stride + (extra % (dilation - stride));
+      const opts = { stride, padding: 0, dilation, outputPadding: op };
+      return {
+        fn: ([x, w]) => convTranspose1d(x, w, opts),
+        xs: [values(rng, [c.batch, c.cin, c.length]), values(rng, [c.cin, c.cout, c.kernel])],
+      };
+    },
+  }),
+  spec({
     name: "conv1dWeightAdjoint (conv1d's weight VJP as a function of input and cotangent)",
     arb: convArb,
     build: (c, rng) => {
