@@ -53,7 +53,7 @@ import {
 import { Rng, checkAll, seedArb, values } from './check.js';
 
 const SEED = 20250202;
-const RUNS = 200;
+const RUNS = 1500;
 const KINK_MARGIN = 0.05;
 const MAX_ABS = 1e3;
 

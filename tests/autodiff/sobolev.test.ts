@@ -34,7 +34,7 @@ import {
 import { EXACT_TOL, Rng, assertClose, checkGradAgainstFiniteDifferences, dot, flat, seedArb, values } from './check.js';
 
 const SEED = 20250404;
-const params = { seed: SEED, numRuns: 12 };
+const params = { seed: SEED, numRuns: 60 };
 
 type Layer = { w: Tensor; b: Tensor };
 type Mlp = Layer[];
@@ -165,7 +165,7 @@ describe(`Sobolev losses on a tiny conv net (seed ${SEED})`, () => {
           checkDirectional(vjpLoss, theta, dir, 'conv net VJP form');
         },
       ),
-      { seed: SEED, numRuns: 6 },
+      { seed: SEED, numRuns: 25 },
     );
   });
 });
