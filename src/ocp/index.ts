@@ -1,0 +1,14 @@
+/**
+ * Trajectory optimization: problem definition, compiled costs and constraints, DDP / box-DDP,
+ * FDDP, an augmented-Lagrangian constrained solver, and the solution of DESIGN section 3
+ * (xs, us, K = du/dx, k, Vx, Vxx, ...).
+ */
+export * from './problem.js';
+export * from './costs.js';
+export * from './solution.js';
+export { type SolverOptions, type InitialGuess, type ShootingMode, defaultSolverOptions, solveCore } from './core.js';
+export { solveDdp } from './ddp.js';
+export { solveFddp } from './fddp.js';
+export { solveBoxQp, BoxQpWorkspace, type BoxQpStatus, type BoxQpOptions, defaultBoxQpOptions } from './boxqp.js';
+export { compileManifold, compileDynamicsCurvature, type CompiledManifold, type DynamicsCurvature } from './compiled.js';
+export { type Objective, costObjective } from './objective.js';
