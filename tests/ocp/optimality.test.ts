@@ -31,7 +31,7 @@ function totalCostGradient(problem: OcpProblem, us: Float64Array[]): number[][] 
   const T = problem.horizon;
   const xi = tensor(Array.from(problem.xi));
   const J = (U: Tensor) => {
-    let x = tensor(Array.from(problem.x0));
+    let x: Tensor = tensor(Array.from(problem.x0));
     let cost: Tensor | null = null;
     for (let t = 0; t < T; t++) {
       const u = reshape(slice(U, [{ start: t, stop: t + 1 }]), [problem.dynamics.nu]);
