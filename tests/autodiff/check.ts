@@ -37,7 +37,7 @@
  * most a few hundred elements. (A wrong rule moves these by O(1) relative to the terms.)
  */
 import fc from 'fast-check';
-import { ConcreteTensor, type PyTree, Rng, type Tensor, add, flatten, grad, jvp, mul, sum, tensor, unflatten, vjp } from '../../src/autodiff/index.js';
+import { ConcreteTensor, type PyTree, Rng, type Tensor, add, flatten, grad, jvp, mul, sum, unflatten, vjp } from '../../src/autodiff/index.js';
 
 export const H = 1e-5;
 export const FD_TOL = 1e-6;
@@ -395,8 +395,5 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
   }
   return out;
 }
-
-/** A scalar tensor of a number. */
-export const s = (v: number) => tensor(v);
 
 export { Rng };

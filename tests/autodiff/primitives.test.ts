@@ -101,7 +101,7 @@ interface Spec<S> {
   name: string;
   arb: fc.Arbitrary<S>;
   build: (s: S, rng: Rng) => Case;
-  /** Skip the second-order checks (none skip them today; kept for slow ops). */
+  /** Set false to skip the second-order checks (every spec runs them today). */
   secondOrder?: boolean;
 }
 
