@@ -12,3 +12,4 @@ export { solveFddp } from './fddp.js';
 export { solveBoxQp, BoxQpWorkspace, type BoxQpStatus, type BoxQpOptions, defaultBoxQpOptions } from './boxqp.js';
 export { compileManifold, compileDynamicsCurvature, type CompiledManifold, type DynamicsCurvature } from './compiled.js';
 export { type Objective, costObjective } from './objective.js';
+export * from './initial-guess.js';
