@@ -3,7 +3,7 @@
  * valueAndGrad, jacfwd, jacrev, hessian, composable to any depth. Read docs/autodiff.md for
  * a guided tour.
  */
-export { Tensor, ConcreteTensor, type DType, type Floats, tensor, zeros, ones, full, scalar, arange, eye, assertFinite } from './tensor.js';
+export { Tensor, ConcreteTensor, type DType, type Floats, tensor, zeros, ones, full, scalar, arange, eye, assertFinite, convert } from './tensor.js';
 export { AutodiffError, ShapeError, NonFiniteError, TransformError } from './errors.js';
 export { type Primitive, type MaybeTensor, primitive, bind, setDebug, Tracer } from './core.js';
 export * from './ops/index.js';

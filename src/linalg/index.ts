@@ -11,3 +11,5 @@ export * from './ldlt.js';
 export * from './lu.js';
 export * from './qr.js';
 export * from './eigen.js';
+/** Differentiable versions (autodiff primitives): solve, triangularSolve, cholesky, choleskySolve, logdet, eigh. */
+export * as differentiable from './differentiable.js';
