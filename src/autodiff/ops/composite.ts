@@ -3,7 +3,7 @@
  * order, follow from the primitives they are made of.
  */
 import { ShapeError } from '../errors.js';
-import { normalizeAxes, normalizeAxis } from '../shape.js';
+import { broadcastShapes, normalizeAxes, normalizeAxis } from '../shape.js';
 import { type Tensor } from '../tensor.js';
 import { type Operand, add, div, greaterEqual, lessEqual, mul, square, sub, where } from './elementwise.js';
 import { groupNormalize } from './normalization.js';
@@ -24,12 +24,19 @@ export function variance(x: Tensor, axes?: number | readonly number[], keepdims 
 
 /** Elementwise maximum; at ties the derivative goes to `a`. */
 export function maximum(a: Operand, b: Operand): Tensor {
+  checkBroadcast('maximum', a, b);
   return where(greaterEqual(a, b), a, b);
 }
 
 /** Elementwise minimum; at ties the derivative goes to `a`. */
 export function minimum(a: Operand, b: Operand): Tensor {
+  checkBroadcast('minimum', a, b);
   return where(lessEqual(a, b), a, b);
+}
+
+/** Shape errors name the op the caller used, not the primitives it is made of. */
+function checkBroadcast(op: string, a: Operand, b: Operand): void {
+  broadcastShapes(op, typeof a === 'number' ? [] : a.shape, typeof b === 'number' ? [] : b.shape);
 }
 
 /** Insert an axis of size 1 at `axis`. */
