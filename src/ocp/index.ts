@@ -13,3 +13,5 @@ export { solveBoxQp, BoxQpWorkspace, type BoxQpStatus, type BoxQpOptions, defaul
 export { compileManifold, compileDynamicsCurvature, type CompiledManifold, type DynamicsCurvature } from './compiled.js';
 export { type Objective, costObjective } from './objective.js';
 export * from './initial-guess.js';
+export * from './constraints.js';
+export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';
