@@ -81,6 +81,11 @@ export interface TrainConfig {
   readonly checkpointPath?: string;
   /** Checkpoint every this many steps (and at the end). Default 0: only at the end. */
   readonly checkpointEvery?: number;
+  /**
+   * Stop once this step is reached, leaving the rest for a later call with `resumeFrom`
+   * (the learning-rate schedule still spans `steps`). Default: `steps`.
+   */
+  readonly stopAfter?: number;
   /** Continue from this checkpoint (its step, weights, optimizer state, EMA and normalizer). */
   readonly resumeFrom?: string;
 }
@@ -276,9 +281,10 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
     if (config.checkpointPath !== undefined) saveCheckpoint(config.checkpointPath, checkpointContents(s, described, seed));
   };
 
+  const stop = Math.min(config.stopAfter ?? steps, steps);
   let windowStart = performance.now();
   let windowSteps = 0;
-  while (state.step < steps) {
+  while (state.step < stop) {
     const s = state.step;
     const rng = new Rng(mixSeed(seed, 1, s));
     const index = batchIndices(seed, prepared.n, batchSize, s);
@@ -318,7 +324,7 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
     state = { step: s + 1, params, opt, ema: averager === null || state.ema === null ? null : averager.update(state.ema, params) };
     windowSteps++;
 
-    const last = state.step === steps;
+    const last = state.step === stop;
     if (logEvery > 0 && (state.step % logEvery === 0 || last)) {
       const now = performance.now();
       const p: Progress = {
