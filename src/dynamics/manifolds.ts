@@ -96,10 +96,14 @@ export class MultibodyState implements LieStateManifold {
   readonly name: string;
   private compiled: { integrate: Jitted<Tensor[]>; difference: Jitted<Tensor[]> } | null = null;
 
-  constructor(readonly model: Model) {
+  /** `name` is what errors call it (default: the model's name). */
+  constructor(
+    readonly model: Model,
+    name?: string,
+  ) {
     this.nx = model.nq + model.nv;
     this.ndx = 2 * model.nv;
-    this.name = model.name;
+    this.name = name ?? model.name;
   }
 
   private q(x: Tensor): Tensor {

@@ -52,7 +52,7 @@ export class MultibodyDynamics extends CompiledDynamics {
       throw new ModelError(`${model.name}: the actuation matrix has ${spec.actuation.length} entries, expected nv x nu = ${model.nv} x ${nu}`);
     }
     if (!(spec.dt > 0)) throw new ModelError(`${model.name}: dt must be positive, got ${spec.dt}`);
-    const manifold = new MultibodyState(model);
+    const manifold = new MultibodyState(model, spec.name ?? model.name);
     const B = tensor([...spec.actuation], [model.nv, nu]);
     const field = (x: Tensor, u: Tensor): Tensor => {
       const q = slice(x, [{ start: 0, stop: model.nq }]);
