@@ -15,3 +15,5 @@ export { type Objective, costObjective } from './objective.js';
 export * from './initial-guess.js';
 export * from './constraints.js';
 export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';
+export { type SolveRequest, type ProblemFactory, type ProblemFactoryResult, solveRequest } from './requests.js';
+export { SolverPool } from './pool.js';
