@@ -143,8 +143,9 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '(memory)'): Checkpoi
     const width = e.dtype === 'float64' ? 8 : 4;
     if (e.offset % 8 !== 0 || e.offset + count * width > payload.length) fail(`tensor ${e.tree}.${e.path} lies outside the payload`);
     // Copy into a fresh, aligned buffer: the loaded tensors must not alias the file's bytes.
-    const raw = payload.slice(e.offset, e.offset + count * width).buffer;
-    const data = e.dtype === 'float64' ? new Float64Array(raw) : new Float32Array(raw);
+    const raw = new Uint8Array(count * width);
+    raw.set(payload.subarray(e.offset, e.offset + count * width));
+    const data = e.dtype === 'float64' ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
     (leaves[e.tree] ??= []).push(new ConcreteTensor(data, e.shape));
   }
   const trees: Record<string, PyTree> = {};
