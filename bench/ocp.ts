@@ -1,0 +1,178 @@
+/**
+ * Trajectory-optimization benchmark (issue 5): from the interpolation guess, solve
+ *   - the pendulum swing-up (DESIGN section 5), 20 random starts near q = pi,
+ *   - the double-pendulum swing-up (same cost form), 20 random starts,
+ *   - the UR5 reach (dt 0.01, 100 steps, target (0.15, 0.65, 0.5)),
+ *   - the quadrotor through 3 columns (constrained solver, floor and ceiling),
+ * and print iterations, convergence rate, ms per iteration and total ms; the last line is
+ * one JSON object. Compilation (jit staging) is done by a warm-up solve and not timed.
+ *
+ * Run: npx tsx bench/ocp.ts
+ */
+import { type Tensor, Rng, add, concat, mul, reshape, slice, square, sub, sum, tensor } from '../src/autodiff/index.js';
+import { createModel } from '../src/dynamics/models/index.js';
+import {
+  type OcpProblem, type OcpSolution, compileDynamicsCurvature, cylinderRows, defineProblem, gaussNewtonStageCost, gaussNewtonTerminalCost, floorCeilingRows, interpolationGuess, solveConstrained, solveFddp,
+  stackRows, stageConstraint, stageCost, terminalCost, withTask,
+} from '../src/ocp/index.js';
+
+interface TaskReport {
+  task: string;
+  solver: string;
+  horizon: number;
+  runs: number;
+  convergenceRate: number;
+  meanIterations: number;
+  medianIterations: number;
+  msPerIteration: number;
+  meanTotalMs: number;
+  maxTotalMs: number;
+  compileMs: number;
+  reasons: Record<string, number>;
+}
+
+function summarize(task: string, solver: string, horizon: number, sols: OcpSolution[], compileMs: number): TaskReport {
+  const its = sols.map((s) => s.iterations).sort((a, b) => a - b);
+  const totalMs = sols.map((s) => s.timings.totalMs);
+  const reasons: Record<string, number> = {};
+  for (const s of sols) reasons[s.reason] = (reasons[s.reason] ?? 0) + 1;
+  const sumIt = its.reduce((a, b) => a + b, 0);
+  const sumMs = totalMs.reduce((a, b) => a + b, 0);
+  return {
+    task, solver, horizon, runs: sols.length,
+    convergenceRate: sols.filter((s) => s.converged).length / sols.length,
+    meanIterations: sumIt / sols.length,
+    medianIterations: its[Math.floor(its.length / 2)]!,
+    msPerIteration: sumIt > 0 ? sumMs / sumIt : 0,
+    meanTotalMs: sumMs / sols.length,
+    maxTotalMs: Math.max(...totalMs),
+    compileMs,
+    reasons,
+  };
+}
+
+/** Swing-up: stage dt (10 |ee - goal|^2 + 0.1 |u|^2), terminal 10 |ee - goal|^2; xi = goal. */
+function swingUp(name: 'pendulum' | 'doublePendulum', T: number): { problem: OcpProblem; goal: number[] } {
+  const model = createModel(name);
+  const dt = model.dt;
+  const ee = (x: Tensor) => reshape(model.frameTranslation(model.configuration(x)), [-1]);
+  const goal = ee(tensor(Array.from(model.manifold.neutral()))).toArray();
+  const m = model.manifold;
+  // Residual form with Gauss-Newton Hessians, as Crocoddyl's residual costs: the exact Hessian
+  // of |ee(q) - goal|^2 is indefinite away from the goal, which makes V_xx indefinite and
+  // growing along the horizon (measured: 5 % convergence on the double pendulum).
+  const problem = defineProblem({
+    dynamics: model,
+    horizon: T,
+    x0: m.neutral(),
+    xi: goal,
+    stageCost: gaussNewtonStageCost(m, model.nu, 3, (x, u, xi) => concat([mul(Math.sqrt(10), sub(ee(x), xi)), mul(Math.sqrt(0.1), u)]), 2 * dt),
+    terminalCost: gaussNewtonTerminalCost(m, 3, (x, xi) => sub(ee(x), xi), 20),
+  });
+  return { problem, goal };
+}
+
+function runSwingUps(name: 'pendulum' | 'doublePendulum', runs: number, seed: number): TaskReport {
+  const T = 200;
+  const t0 = performance.now();
+  const { problem } = swingUp(name, T);
+  const nq = problem.dynamics.nu; // both joints actuated: nq = nu
+  const target = problem.dynamics.manifold.neutral();
+  solveFddp(problem, interpolationGuess(problem, target), { maxIterations: 3 }); // warm-up: compile
+  compileDynamicsCurvature(problem.dynamics); // the exact-gain pass at the end of each solve
+  const compileMs = performance.now() - t0;
+  const rng = new Rng(seed);
+  const sols: OcpSolution[] = [];
+  for (let i = 0; i < runs; i++) {
+    const noise = rng.uniform([nq], -0.3, 0.3).toArray();
+    const x0 = new Float64Array(problem.dynamics.nx);
+    x0[0] = Math.PI + noise[0]!;
+    for (let j = 1; j < nq; j++) x0[j] = noise[j]!;
+    const p = withTask(problem, { x0 });
+    sols.push(solveFddp(p, interpolationGuess(p, target), { history: false }));
+  }
+  return summarize(name === 'pendulum' ? 'pendulum swing-up' : 'double pendulum swing-up', 'fddp', T, sols, compileMs);
+}
+
+function runUr5(): TaskReport {
+  const t0 = performance.now();
+  const model = createModel('ur5');
+  const m = model.manifold;
+  const dt = model.dt;
+  const ee = (x: Tensor) => reshape(model.frameTranslation(model.configuration(x)), [-1]);
+  const target = [0.15, 0.65, 0.5];
+  const v = (x: Tensor) => model.velocity(x);
+  // Residuals: stage dt (10 |ee - target|^2 + 0.01 |v|^2 + 1e-4 |u|^2), terminal 100 |ee - target|^2 + 0.1 |v|^2.
+  const problem = defineProblem({
+    dynamics: model,
+    horizon: 100,
+    x0: m.neutral(),
+    xi: target,
+    stageCost: gaussNewtonStageCost(m, model.nu, 3, (x, u, xi) => concat([mul(Math.sqrt(10), sub(ee(x), xi)), mul(0.1, v(x)), mul(0.01, u)]), 2 * dt),
+    terminalCost: gaussNewtonTerminalCost(m, 3, (x, xi) => concat([mul(10, sub(ee(x), xi)), mul(Math.sqrt(0.1), v(x))]), 2),
+  });
+  const guess = interpolationGuess(problem, m.neutral());
+  // exactGains off: staging the UR5's dynamics Hessian is not part of this benchmark.
+  solveFddp(problem, guess, { maxIterations: 2, exactGains: false });
+  const compileMs = performance.now() - t0;
+  const sol = solveFddp(problem, guess, { history: false, exactGains: false });
+  return summarize('UR5 reach', 'fddp', 100, [sol], compileMs);
+}
+
+function runQuadrotor(): TaskReport {
+  const t0 = performance.now();
+  const model = createModel('quadrotor');
+  const m = model.manifold;
+  const dt = model.dt;
+  const T = 200;
+  const hover = (1.477 * 9.81) / 4;
+  const goalState = [2.5, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+  const columns = [0.8, 0.05, 0.2, 1.5, -0.1, 0.15, 2.0, 0.2, 0.15];
+  const w = [1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+  const xiGoal = (xi: Tensor) => slice(xi, [{ start: 9, stop: 22 }]);
+  const stateErr = (x: Tensor, xi: Tensor) => sum(mul(tensor(w), square(m.difference(xiGoal(xi), x))));
+  const xi = [...columns, ...goalState];
+  const position = (x: Tensor) => slice(x, [{ start: 0, stop: 2 }]);
+  const problem = defineProblem({
+    dynamics: model,
+    horizon: T,
+    x0: [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+    xi,
+    stageCost: stageCost(m, 4, xi.length, (x, u, xi) => mul(dt, add(stateErr(x, xi), mul(1e-2, sum(square(sub(u, hover))))))),
+    terminalCost: terminalCost(m, xi.length, (x, xi) => mul(100, stateErr(x, xi))),
+    stageConstraint: stageConstraint(m, 4, xi.length, { ne: 0, ni: 5 }, stackRows([cylinderRows(position, 3, 0, 0.1), floorCeilingRows(2, 0, 2)])),
+  });
+  const guess = interpolationGuess(problem, goalState, [hover, hover, hover, hover]);
+  solveConstrained(problem, guess, { maxIterations: 2 });
+  const compileMs = performance.now() - t0;
+  const sol = solveConstrained(problem, guess, { history: false });
+  const r = summarize('quadrotor, 3 columns', 'augmented Lagrangian (fddp inner)', T, [sol], compileMs);
+  return { ...r, reasons: { ...r.reasons, [`violation ${sol.constraintViolation?.toExponential(2)}`]: 1 } };
+}
+
+export async function benchOcp(): Promise<{ tasks: TaskReport[]; targets: Record<string, boolean> }> {
+  const tasks: TaskReport[] = [];
+  const print = (r: TaskReport) => {
+    tasks.push(r);
+    console.log(
+      `${r.task.padEnd(28)} ${r.solver.padEnd(12)} T=${r.horizon} runs=${r.runs} converged=${(100 * r.convergenceRate).toFixed(0)}% ` +
+        `iters mean ${r.meanIterations.toFixed(1)} median ${r.medianIterations} | ${r.msPerIteration.toFixed(3)} ms/iter | ` +
+        `total mean ${r.meanTotalMs.toFixed(1)} ms, max ${r.maxTotalMs.toFixed(1)} ms | compile ${r.compileMs.toFixed(0)} ms | ${JSON.stringify(r.reasons)}`,
+    );
+  };
+  print(runSwingUps('pendulum', 20, 1));
+  print(runSwingUps('doublePendulum', 20, 2));
+  print(runUr5());
+  print(runQuadrotor());
+  const targets = {
+    pendulumUnder50msTotal: tasks[0]!.maxTotalMs <= 50,
+    doublePendulumUnder2msPerIteration: tasks[1]!.msPerIteration <= 2,
+  };
+  return { tasks, targets };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/ocp.ts');
+if (isMain && !process.argv[1]?.includes("zz-")) {
+  const result = await benchOcp();
+  console.log(JSON.stringify(result));
+}
