@@ -10,7 +10,7 @@
  * lets the compiler fold x (+) 0 and every term that is zero there.
  */
 import { type Jitted, type Tensor, add, jacfwd, jit, zeros } from '../autodiff/index.js';
-import { checkLength, checkVector } from './errors.js';
+import { NonFiniteResultError, checkLength, checkVector } from './errors.js';
 import type { ControlBounds, DiscreteDynamics, StateManifold } from './interface.js';
 
 export interface DiscreteSpec {
@@ -103,11 +103,20 @@ export class CompiledDynamics implements DiscreteDynamics {
     checkVector(this.name, 'control', u, this.nu);
   }
 
+  /** The compiled step; throws a typed error on bad input, and if the result is not finite. */
   step(x: ArrayLike<number>, u: ArrayLike<number>, out: Float64Array): void {
     this.checkInputs(x, u);
     checkLength(this.name, 'step output', out, this.nx);
     this.outs[0] = out;
     this.compiledStep().run([x, u], this.outs);
+    this.checkResult('step', out, x, u);
+  }
+
+  /** Finite inputs can still give a non-finite result (a rollout that diverged): say so. */
+  private checkResult(what: string, out: Float64Array, x: ArrayLike<number>, u: ArrayLike<number>): void {
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) throw new NonFiniteResultError(this.name, what, i, Array.from(x), Array.from(u));
+    }
   }
 
   jacobians(x: ArrayLike<number>, u: ArrayLike<number>, fx: Float64Array, fu: Float64Array): void {
@@ -117,5 +126,7 @@ export class CompiledDynamics implements DiscreteDynamics {
     this.jacobianOuts[0] = fx;
     this.jacobianOuts[1] = fu;
     this.compiledJacobians().run([x, u], this.jacobianOuts);
+    this.checkResult('fx', fx, x, u);
+    this.checkResult('fu', fu, x, u);
   }
 }

@@ -36,6 +36,19 @@ export class NonFiniteInputError extends DynamicsError {
   }
 }
 
+/** A step or Jacobian that came out NaN or infinite from finite inputs (a diverging rollout). */
+export class NonFiniteResultError extends DynamicsError {
+  constructor(
+    readonly model: string,
+    readonly what: string,
+    readonly index: number,
+    readonly state: readonly number[],
+    readonly control: readonly number[],
+  ) {
+    super(`${model}: ${what}[${index}] is not finite at state [${state.join(', ')}], control [${control.join(', ')}]`);
+  }
+}
+
 /** A free-flyer quaternion whose norm is not 1 (within the tolerance of `check`). */
 export class QuaternionNormError extends DynamicsError {
   constructor(

@@ -6,9 +6,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Tensor, add, jacfwd, matmul, tensor, zeros } from '../../src/autodiff/index.js';
+import { type Tensor, add, grad, jacfwd, matmul, tensor, zeros } from '../../src/autodiff/index.js';
 import {
-  type MultibodyDynamics, aba, choleskyFactor, crba, createModel, frameJacobian, frameTranslation, nonLinearEffects, rnea,
+  type MultibodyDynamics, aba, choleskyFactor, crba, createModel, frameJacobian, frameTranslation, gravityTorques, nonLinearEffects,
+  potentialEnergy, rnea,
 } from '../../src/dynamics/index.js';
 import { EXACT_TOL, FD_TOL, Rng, SEED, centralJacobian, expectAllClose, infNorm, randomState } from './helpers.js';
 
@@ -64,6 +65,21 @@ describe(`RNEA, CRBA and ABA agree (seed ${SEED})`, () => {
       );
     });
   }
+
+  it('gravity torques are the gradient of the potential energy, g(q) = dV/dq', () => {
+    for (const name of ['doublePendulum', 'cartpole', 'ur5'] as const) {
+      const m = createModel(name).model;
+      fc.assert(
+        fc.property(seedArb, (seed) => {
+          const { q } = sample(createModel(name), seed);
+          const g = gravityTorques(m, q).toArray();
+          const dV = grad((qq: Tensor) => potentialEnergy(m, qq))(q).toArray();
+          expectAllClose(g, dV, EXACT_TOL, Math.max(1, infNorm(g)), `${name} g(q)`);
+        }),
+        { seed: SEED, numRuns: 5 },
+      );
+    }
+  });
 
   it('frame Jacobians (localWorldAligned, linear rows) are d frameTranslation / dq', () => {
     for (const name of ['doublePendulum', 'ur5', 'cartpole'] as const) {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  DynamicsShapeError, ModelError, NonFiniteInputError, QuaternionNormError, createModel, MODEL_NAMES,
+  DynamicsShapeError, ModelError, NonFiniteInputError, NonFiniteResultError, QuaternionNormError, createModel, MODEL_NAMES,
 } from '../../src/dynamics/index.js';
 
 describe('typed errors for bad input', () => {
@@ -43,6 +43,13 @@ describe('typed errors for bad input', () => {
     x[6] = 1 + 1e-9;
     expect(() => model.step(x, u, out)).not.toThrow();
     expect(() => model.manifold.check(new Float64Array(13), 'x0')).toThrow(QuaternionNormError);
+  });
+
+  it('a step that overflows from finite inputs is a NonFiniteResultError, not a silent NaN', () => {
+    const model = createModel('doublePendulum');
+    const out = new Float64Array(4);
+    expect(() => model.step([0.1, 0.2, 1e200, -1e200], [0, 0], out)).toThrow(NonFiniteResultError);
+    expect(() => model.step([0.1, 0.2, 1e200, -1e200], [0, 0], out)).toThrow(/double_pendulum: step\[\d\] is not finite at state/);
   });
 
   it('an unknown model or a bad option is a ModelError', () => {
