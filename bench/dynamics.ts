@@ -21,7 +21,7 @@ import { Rng } from '../src/autodiff/index.js';
 import { type CompiledDynamics, type ModelName, createModel } from '../src/dynamics/index.js';
 
 const RUNS = 7;
-const WARMUP_MS = 1000;
+const WARMUP_MS = 2500;
 const MAX_WARMUP_MS = 20000;
 
 const HORIZONS: Record<ModelName, number> = {
