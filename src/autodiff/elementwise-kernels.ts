@@ -51,6 +51,17 @@ export const HELPERS = {
     const d = n + 2;
     return n / d + (v * (e / (1 + e)) * 4 * (n + 1)) / (d * d);
   },
+  /** d^2 mish / dx^2 = S (2 + x (1 - s - 2 t s)), S = (1 - t^2) s, s = sigmoid(x); 0 to double precision past 20. */
+  mishGrad2: (v: number) => {
+    if (v > 20) return 0;
+    const e = Math.exp(v);
+    const n = e * (e + 2);
+    const d = n + 2;
+    const t = n / d;
+    const s = e / (1 + e);
+    const S = ((4 * (n + 1)) / (d * d)) * s;
+    return S * (2 + v * (1 - s - 2 * t * s));
+  },
 };
 
 function compile<F>(params: string, body: string): F {

@@ -5,7 +5,6 @@
  */
 export * from './schedule.js';
 export * from './sampler.js';
-export * from './mish.js';
 export * from './unet.js';
 export * from './normalize.js';
 export * from './loss.js';

@@ -28,13 +28,12 @@
  * gradient and `jvp`/`vjp` with respect to the condition give the Sobolev term's Jacobian.
  */
 import {
-  type DType, type PyTree, type Rng, ShapeError, type Tensor, add, cast, concat, mul, reshape, slice, tensor, transpose,
+  type DType, type PyTree, type Rng, ShapeError, type Tensor, add, cast, concat, mish, mul, reshape, slice, tensor, transpose,
 } from '../autodiff/index.js';
 import {
   Conv1d, type ConvParams, ConvTranspose1d, GroupNorm, type GroupNormParams, Linear, type LinearParams,
   parameterCount, sinusoidalPosEmb,
 } from '../autodiff/nn/index.js';
-import { mishFused as mish } from './mish.js';
 
 export interface UNetConfig {
   /** Channels of the chunk (the action dimension). */

@@ -34,7 +34,7 @@ function expression(node: ScalarNode, ref: (id: number) => string): string {
     case 'exp': case 'log': case 'sin': case 'cos': case 'tanh': case 'sqrt': case 'abs': case 'fround':
       return `Math.${node.op}(${a})`;
     case 'sign': return `(${a} > 0 ? 1 : ${a} < 0 ? -1 : 0)`;
-    case 'sigmoid': case 'softplus': case 'mish': case 'mishGrad':
+    case 'sigmoid': case 'softplus': case 'mish': case 'mishGrad': case 'mishGrad2':
       return `helpers.${node.op}(${a})`;
     case 'relu': return `(${a} > 0 ? ${a} : 0)`;
     case 'square': return `${a} * ${a}`;

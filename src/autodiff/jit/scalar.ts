@@ -12,7 +12,7 @@ export type ScalarOp =
   | 'input' | 'const'
   | 'add' | 'sub' | 'mul' | 'div' | 'pow'
   | 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'sqrt' | 'abs' | 'sign'
-  | 'sigmoid' | 'softplus' | 'mish' | 'mishGrad' | 'relu' | 'square' | 'fround'
+  | 'sigmoid' | 'softplus' | 'mish' | 'mishGrad' | 'mishGrad2' | 'relu' | 'square' | 'fround'
   | 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'select';
 
 export interface ScalarNode {
@@ -46,6 +46,7 @@ const EVALUATE: Partial<Record<ScalarOp, (...a: number[]) => number>> = {
   softplus: HELPERS.softplus,
   mish: HELPERS.mish,
   mishGrad: HELPERS.mishGrad,
+  mishGrad2: HELPERS.mishGrad2,
   relu: (a) => (a > 0 ? a : 0),
   square: (a) => a * a,
   fround: Math.fround,

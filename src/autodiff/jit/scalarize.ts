@@ -49,7 +49,7 @@ function gather(x: ScalarTensor, shape: Shape, strides: number[], base = 0): Sca
 
 for (const [name, op] of [
   ['neg', 'neg'], ['exp', 'exp'], ['log', 'log'], ['sin', 'sin'], ['cos', 'cos'], ['tanh', 'tanh'],
-  ['sigmoid', 'sigmoid'], ['softplus', 'softplus'], ['mish', 'mish'], ['mishGrad', 'mishGrad'], ['relu', 'relu'], ['sqrt', 'sqrt'], ['square', 'square'],
+  ['sigmoid', 'sigmoid'], ['softplus', 'softplus'], ['mish', 'mish'], ['mishGrad', 'mishGrad'], ['mishGrad2', 'mishGrad2'], ['relu', 'relu'], ['sqrt', 'sqrt'], ['square', 'square'],
   ['abs', 'abs'], ['sign', 'sign'], ['add', 'add'], ['sub', 'sub'], ['mul', 'mul'], ['div', 'div'], ['pow', 'pow'],
   ['greater', 'gt'], ['greaterEqual', 'ge'], ['less', 'lt'], ['lessEqual', 'le'], ['equal', 'eq'], ['where', 'select'],
 ] as const) {

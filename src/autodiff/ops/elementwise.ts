@@ -6,7 +6,8 @@
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { binaryKernel, binaryMap, unaryKernel, unaryMap, whereMap } from '../elementwise-kernels.js';
-import { type ConcreteTensor, type DType, Tensor, convert, scalar } from '../tensor.js';
+import { type ConcreteTensor, type DType, Tensor, convert, full, scalar } from '../tensor.js';
+import { jvp } from '../forward.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
 /** An op argument: a tensor, or a plain number that takes the other operand's dtype. */
@@ -51,18 +52,27 @@ export const reluP = unaryPrimitive('relu', 'x > 0 ? x : 0', (x) => greater(x, 0
 export const sqrtP = unaryPrimitive('sqrt', 'Math.sqrt(x)', (_x, y) => div(0.5, y));
 export const squareP = unaryPrimitive('square', 'x * x', (x) => mul(x, 2));
 export const absP = unaryPrimitive('abs', 'Math.abs(x)', (x) => sign(x));
-/** Mish (Misra 2019), x tanh(softplus(x)): one fused loop instead of four passes. */
-export const mishP = unaryPrimitive('mish', 'mish(x)', (x) => mishGrad(x));
 /**
- * mish'(x), fused; its own derivative (for second order) is composed from ops:
- * mish''(x) = s w (2 + x ((1 - s) - 2 t s)), with s = sigmoid(x), t = tanh(softplus(x)), w = 1 - t^2.
+ * Mish (Misra 2019), x tanh(softplus(x)), the U-Net's activation, with its first and second
+ * derivatives as fused primitives: one loop and one exp each, where the composite formula
+ * runs three transcendental passes. The Sobolev loss differentiates a JVP of the network, so
+ * its backward pass evaluates mish''; the third derivative (never needed in training) comes
+ * from forward mode through the composite formula of mish'', so every order stays exact.
  */
-export const mishGradP = unaryPrimitive('mishGrad', 'mishGrad(x)', (x) => {
-  const s = sigmoid(x);
-  const t = tanh(softplus(x));
-  const w = sub(1, square(t));
-  return mul(mul(s, w), add(2, mul(x, sub(sub(1, s), mul(mul(t, s), 2)))));
+export const mishP = unaryPrimitive('mish', 'mish(x)', (x) => mishGrad(x));
+export const mishGradP = unaryPrimitive('mishGrad', 'mishGrad(x)', (x) => mishGrad2(x));
+export const mishGrad2P = unaryPrimitive('mishGrad2', 'mishGrad2(x)', (x) => {
+  const ones = full(x.shape, 1, x.dtype);
+  return jvp(mishGrad2Composite, [x], [ones])[1];
 });
+
+/** mish''(x) = S (2 + x (1 - s - 2 t s)), S = (1 - t^2) s, t = tanh(softplus(x)), s = sigmoid(x), in ops. */
+function mishGrad2Composite(x: Tensor): Tensor {
+  const t = tanh(softplus(x));
+  const s = sigmoid(x);
+  const S = mul(sub(1, square(t)), s);
+  return mul(S, add(2, mul(x, sub(sub(1, s), mul(mul(t, s), 2)))));
+}
 
 export const neg = (x: Tensor): Tensor => bind(negP, [x], null);
 export const exp = (x: Tensor): Tensor => bind(expP, [x], null);
@@ -83,6 +93,8 @@ export const abs = (x: Tensor): Tensor => bind(absP, [x], null);
 export const mish = (x: Tensor): Tensor => bind(mishP, [x], null);
 /** The derivative of mish, as its own op so that it is one loop too. */
 export const mishGrad = (x: Tensor): Tensor => bind(mishGradP, [x], null);
+/** The second derivative of mish, fused. */
+export const mishGrad2 = (x: Tensor): Tensor => bind(mishGrad2P, [x], null);
 export const reciprocal = (x: Tensor): Tensor => div(1, x);
 
 // ---------------------------------------------------------------------------------------
