@@ -168,7 +168,7 @@ describe(`kernels match the reference (fast-check seed ${SEED})`, () => {
   }
 
   // The threads backend only splits calls with enough work, hence the larger batch for it.
-  for (const [backend, B] of [['ts', 3], ['threads', 16]] as const) {
+  for (const [backend, B] of [['ts', 3], ['wasm', 3], ['threads', 48]] as const) {
   it(`${backend} conv kernels match the reference on the U-Net shapes (float64, batch ${B})`, () => {
     if (!availableBackends().includes(backend)) return;
     const splitBefore = parallelCallCount();
@@ -203,9 +203,38 @@ describe(`kernels match the reference (fast-check seed ${SEED})`, () => {
   });
   }
 
+  it(`the WebAssembly micro-kernel reproduces the JavaScript one bit for bit (seed ${SEED})`, () => {
+    if (!availableBackends().includes('wasm')) return;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }), (batch, I, O, L, stride, K) => {
+          const g: Conv1dGeometry = {
+            batch, inChannels: I, outChannels: O, inLength: L, kernelSize: K, stride, padding: 1, dilation: 1,
+            outLength: conv1dOutLength(L, K, stride, 1),
+          };
+          if (g.outLength < 1) return;
+          const x = randomArray(batch * I * L, I + L, 'float64');
+          const w = randomArray(O * I * K, O + K, 'float64');
+          const dy = randomArray(batch * O * g.outLength, L + K, 'float64');
+          const runs: [KernelName, (o: Float64Array) => void, number][] = [
+            ['conv1d', (o) => conv1d(x, w, o, g), batch * O * g.outLength],
+            ['conv1dInputAdjoint', (o) => conv1dInputAdjoint(dy, w, o, g), batch * I * L],
+            ['conv1dWeightAdjoint', (o) => conv1dWeightAdjoint(x, dy, o, g), O * I * K],
+          ];
+          for (const [kernel, run, len] of runs) {
+            const js = new Float64Array(len), simd = new Float64Array(len);
+            withBackend(kernel, 'ts', () => run(js));
+            withBackend(kernel, 'wasm', () => run(simd));
+            expect(Array.from(simd)).toEqual(Array.from(js));
+          }
+        }),
+      params,
+    );
+  });
+
   it('threads matmul matches the reference on a batch big enough to split', () => {
     if (!availableBackends().includes('threads')) return;
-    const [batch, m, n, k] = [4, 64, 48, 40];
+    const [batch, m, n, k] = [4, 128, 96, 80];
     for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       for (const [aStride, bStride] of [[m * k, k * n], [0, k * n], [m * k, 0]] as const) {
         const a = randomArray(aStride === 0 ? m * k : batch * m * k, 1, 'float64');

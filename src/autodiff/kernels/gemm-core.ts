@@ -15,6 +15,25 @@
  * dst[q*4*kc + (p-p0)*4 + r]. Rows past the end are zero, so the micro-kernel never
  * needs column edge cases; C is stored with nPad columns.
  */
+import { wasmGemmPanels } from './wasm/runtime.js';
+
+/**
+ * Which micro-kernel `gemmPanels` runs: this file's JavaScript tiles, or the same tiles in
+ * WebAssembly SIMD (wasm/gemm.ts), which backends select around each call (see index.ts).
+ */
+export type MicroKernel = 'js' | 'wasm';
+let microKernel: MicroKernel = 'js';
+
+/** Run `f` with the given micro-kernel, restoring the previous one after. */
+export function withMicroKernel<T>(kernel: MicroKernel, f: () => T): T {
+  const previous = microKernel;
+  microKernel = kernel;
+  try {
+    return f();
+  } finally {
+    microKernel = previous;
+  }
+}
 
 /** Register-block size (rows of A and columns of B per micro-kernel call). */
 export const BLOCK = 4;
@@ -68,6 +87,7 @@ export function gemmPanels(
   pa: Float64Array, pb: Float64Array, m: number, nPad: number, kc: number,
   c: Float64Array, cOff: number, ldc: number, accumulate: boolean,
 ): void {
+  if (microKernel === 'wasm' && wasmGemmPanels(pa, pb, m, nPad, kc, c, cOff, ldc, accumulate)) return;
   const panelLen = BLOCK * kc;
   const mFull = m - (m % BLOCK);
   for (let j0 = 0; j0 < nPad; j0 += BLOCK) {

@@ -3,6 +3,8 @@
  *
  *   reference  plain loops, the readable definitions (reference.ts)         float64 + float32
  *   ts         packed, register-blocked plain TypeScript (gemm-core.ts)     float64 + float32
+ *   wasm       the same packing, WebAssembly SIMD micro-kernel (wasm/)      float64 + float32
+ *   threads    wasm (or ts) with big calls split across worker threads     float64 + float32
  *   gpu        gpu.js kernels, here its WebAssembly backend (gpu.ts)         float32 only
  *
  * Contract for every kernel: `out` is overwritten, never accumulated into; inputs and
@@ -13,6 +15,8 @@
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
 import { conv1dGpu, conv1dInputAdjointGpu, conv1dWeightAdjointGpu, gpuStatus, matmulGpu } from './gpu.js';
 import { matmulTs } from './matmul-ts.js';
+import { type MicroKernel, withMicroKernel } from './gemm-core.js';
+import { wasmAvailable } from './wasm/runtime.js';
 import { conv1dInputAdjointThreads, conv1dThreads, conv1dWeightAdjointThreads, matmulThreads, threadCount } from './threads.js';
 import {
   conv1dInputAdjointReference, conv1dReference, conv1dWeightAdjointReference, matmulReference,
@@ -48,6 +52,13 @@ const BACKENDS: Record<BackendName, Backend> = {
     conv1dInputAdjoint: conv1dInputAdjointTs,
     conv1dWeightAdjoint: conv1dWeightAdjointTs,
   },
+  wasm: {
+    dtypes: ['float64', 'float32'],
+    matmul: (args) => withMicroKernel('wasm', () => matmulTs(args)),
+    conv1d: (x, w, out, g) => withMicroKernel('wasm', () => conv1dTs(x, w, out, g)),
+    conv1dInputAdjoint: (dy, w, out, g) => withMicroKernel('wasm', () => conv1dInputAdjointTs(dy, w, out, g)),
+    conv1dWeightAdjoint: (x, dy, out, g) => withMicroKernel('wasm', () => conv1dWeightAdjointTs(x, dy, out, g)),
+  },
   threads: {
     dtypes: ['float64', 'float32'],
     matmul: matmulThreads,
@@ -65,41 +76,55 @@ const BACKENDS: Record<BackendName, Backend> = {
 };
 
 /**
- * Defaults, chosen by measurement with `npx tsx bench/kernels.ts` (2026-11-23, 2-core
- * AMD EPYC VM, Node 20.20, no GL so gpu.js runs `webasm`; medians, single thread):
+ * Defaults, chosen by measurement with bench/kernels.ts and bench/diffusion.ts (2-core AMD
+ * EPYC VM, Node 20.20, 2026-11-23; medians after warm-up):
  *
- *   matmul GFLOP/s        reference f64   ts f64   ts f32   gpu f32
- *     64^3                     0.97        4.69     4.59     2.38
- *     256^3 (all 4 trans)      ~1.0        5.1      5.1      2.0-2.5
- *     linear 64 x 64..256      ~1.0        4.7-4.9  4.6-4.8  1.8-2.3
+ *   matmul GFLOP/s            reference   ts    wasm   threads   gpu (f32)
+ *     64^3                       0.97     4.6   16.1     4.6      2.4
+ *     256^3 (all 4 trans)        ~1.0     5.0   24.4     5.0      1.9-2.5
+ *     linear 64 x 64..256        ~1.0     4.7   18.3     4.6      1.9
  *
- *   conv ms, 14 U-Net shapes at batch 64, summed   reference f64   ts f64   ts f32   gpu f32
- *     conv1d                                              81           14.9     15.7    100
- *     conv1dInputAdjoint                                 114           15.5     15.8    128
- *     conv1dWeightAdjoint                                 95           15.2     15.4     89
- *   e.g. 24->24 L32 k5 forward: reference 14.9, ts 2.6, gpu 16.8 ms; up 24 L32 (ConvTranspose
- *   forward = input adjoint): reference 10.9, ts 1.18, gpu 15.7 ms.
+ *   conv ms, 14 U-Net shapes at batch 64, summed (float64; float32 within 5 %)
+ *                                reference   ts     wasm   threads   gpu (f32)
+ *     conv1d                        80      15.3    4.85    3.84      92
+ *     conv1dInputAdjoint           114      15.5    5.51    3.96     126
+ *     conv1dWeightAdjoint           79      15.0    5.19    3.86      86
  *
- * `ts` is fastest for every kernel, dtype and shape measured (gpu.js's webasm runs one
- * gather loop per output cell and pays a copy in and out per call), so it is the
- * default everywhere. The float64 entry must be float64-capable: it is also the
- * fallback when a float32-only backend is selected for a float64 call.
+ * The WebAssembly SIMD micro-kernel (wasm) is 3-5x the plain TypeScript one (ts); gpu.js,
+ * which here runs its own WebAssembly backend one output cell at a time, is slower than
+ * either. Splitting the big convolutions across the second core (threads) gains another 25 %
+ * in isolation, but nothing on the whole U-Net (forward 34-40 ms vs 38 ms, L_Diff step
+ * 156 vs 148 ms): the two vCPUs here appear to share one core's SIMD units, and the copies
+ * to the worker cost the rest. So wasm is the default everywhere; threads stays selectable.
+ * The float64 entry must be float64-capable: it is also the fallback when a float32-only
+ * backend is selected for a float64 call.
  */
 const DEFAULTS: Record<KernelName, Record<DType, BackendName>> = {
-  matmul: { float64: 'ts', float32: 'ts' },
-  conv1d: { float64: 'ts', float32: 'ts' },
-  conv1dInputAdjoint: { float64: 'ts', float32: 'ts' },
-  conv1dWeightAdjoint: { float64: 'ts', float32: 'ts' },
+  matmul: { float64: 'wasm', float32: 'wasm' },
+  conv1d: { float64: 'wasm', float32: 'wasm' },
+  conv1dInputAdjoint: { float64: 'wasm', float32: 'wasm' },
+  conv1dWeightAdjoint: { float64: 'wasm', float32: 'wasm' },
 };
 
 const selected = new Map<KernelName, BackendName>();
 
 /** Backends that can run here. `gpu` is listed only if gpu.js loads and passes a probe. */
 export function availableBackends(): BackendName[] {
-  const names: BackendName[] = ['reference', 'ts'];
-  if (threadCount() > 0) names.push('threads');
-  if (gpuStatus().available) names.push('gpu');
-  return names;
+  if (available === null) {
+    available = ['reference', 'ts'];
+    if (wasmAvailable()) available.push('wasm');
+    if (threadCount() > 0) available.push('threads');
+    if (gpuStatus().available) available.push('gpu');
+  }
+  return [...available];
+}
+
+/** Probed once: whether a backend runs here does not change during a process. */
+let available: BackendName[] | null = null;
+
+function runsHere(backend: BackendName, dtype: DType): boolean {
+  if (available === null) availableBackends();
+  return BACKENDS[backend].dtypes.includes(dtype) && available!.includes(backend);
 }
 
 /** Select the backend for one kernel (both dtypes). Throws for a backend that cannot run here. */
@@ -120,8 +145,10 @@ export function resetKernelBackends(): void {
 /** The backend that will actually run `kernel` on arrays of `dtype`. */
 export function kernelBackend(kernel: KernelName, dtype: DType): BackendName {
   const choice = selected.get(kernel) ?? DEFAULTS[kernel][dtype];
-  if (BACKENDS[choice].dtypes.includes(dtype) && availableBackends().includes(choice)) return choice;
-  return DEFAULTS[kernel].float64;
+  if (runsHere(choice, dtype)) return choice;
+  // A float32-only backend for a float64 call, or a default that cannot run on this engine.
+  const fallback = DEFAULTS[kernel].float64;
+  return runsHere(fallback, dtype) ? fallback : 'ts';
 }
 
 function backendFor(kernel: KernelName, out: Floats): Backend {

@@ -4,13 +4,17 @@
  * Kernels run synchronously on one thread, so one set of slots is enough; a kernel
  * must not call another kernel while it holds a slot it still needs (none do).
  */
+import { arenaAllocate } from './wasm/runtime.js';
+
 const slots = new Map<string, Float64Array>();
 
 /** A Float64Array of at least `length` elements; contents are unspecified. */
 export function scratch(name: string, length: number): Float64Array {
   let buf = slots.get(name);
   if (buf === undefined || buf.length < length) {
-    buf = new Float64Array(Math.max(length, 2 * (buf?.length ?? 0), 64));
+    const size = Math.max(length, 2 * (buf?.length ?? 0), 64);
+    // In WebAssembly memory where possible, so the SIMD micro-kernel can read it in place.
+    buf = arenaAllocate(size) ?? new Float64Array(size);
     slots.set(name, buf);
   }
   return buf;

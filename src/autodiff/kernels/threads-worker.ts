@@ -6,6 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
 import { matmulTs } from './matmul-ts.js';
+import { withMicroKernel } from './gemm-core.js';
+import { wasmAvailable } from './wasm/runtime.js';
 import type { Conv1dGeometry, MatmulArgs } from './types.js';
 
 export interface ThreadJob {
@@ -39,10 +41,12 @@ export function serve(): void {
       const view = ([offset, length]: [number, number]): Float32Array | Float64Array =>
         job.float32 ? new Float32Array(buffer!, offset * 4, length) : new Float64Array(buffer!, offset * 8, length);
       const [a, b, out] = [view(job.a), view(job.b), view(job.out)];
-      if (job.kernel === 'matmul') matmulTs({ ...job.matmul!, a, b, out });
-      else if (job.kernel === 'conv1d') conv1dTs(a, b, out, job.geometry!);
-      else if (job.kernel === 'conv1dInputAdjoint') conv1dInputAdjointTs(a, b, out, job.geometry!);
-      else conv1dWeightAdjointTs(a, b, out, job.geometry!);
+      withMicroKernel(wasmAvailable() ? 'wasm' : 'js', () => {
+        if (job.kernel === 'matmul') matmulTs({ ...job.matmul!, a, b, out });
+        else if (job.kernel === 'conv1d') conv1dTs(a, b, out, job.geometry!);
+        else if (job.kernel === 'conv1dInputAdjoint') conv1dInputAdjointTs(a, b, out, job.geometry!);
+        else conv1dWeightAdjointTs(a, b, out, job.geometry!);
+      });
       Atomics.store(flags!, job.slot, 1);
     } catch (error) {
       console.error('kernel worker:', error);

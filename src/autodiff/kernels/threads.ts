@@ -1,5 +1,6 @@
 /**
- * The `threads` backend: the `ts` kernels with the batch split between this thread and
+ * The `threads` backend: the packed kernels (with the WebAssembly micro-kernel where it
+ * runs) with the batch split between this thread and
  * worker threads (one per extra core). Our kernel API is synchronous, so the main thread
  * posts each worker its slice, computes its own, then blocks on `Atomics.wait` until the
  * workers raise their flags: worth it only for big calls (a message round trip costs about
@@ -16,11 +17,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
 import { matmulTs } from './matmul-ts.js';
+import { withMicroKernel } from './gemm-core.js';
+import { wasmAvailable } from './wasm/runtime.js';
 import type { Conv1dGeometry, Floats, MatmulArgs } from './types.js';
 import type { ThreadJob } from './threads-worker.js';
 
 /** Below this many multiply-adds a call stays on one thread. */
-const MIN_PARALLEL_WORK = 200_000;
+const MIN_PARALLEL_WORK = 1_500_000;
 /** A worker that has not answered after this long is taken to be dead. */
 const TIMEOUT_MS = 60_000;
 
@@ -38,9 +41,11 @@ export function parallelCallCount(): number {
   return splitCalls;
 }
 
+const extraThreads = Math.max(0, availableParallelism() - 1);
+
 /** Extra threads this machine offers (0 on one core: the backend is then unavailable). */
 export function threadCount(): number {
-  return Math.max(0, availableParallelism() - 1);
+  return extraThreads;
 }
 
 function getPool(bytes: number): Pool {
@@ -152,16 +157,16 @@ function batchSplitConv(kernel: 'conv1d' | 'conv1dInputAdjoint', run: ConvKernel
   };
 }
 
-export function conv1dThreads(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): void {
+function conv1dThreadsUnwrapped(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): void {
   batchSplitConv('conv1d', conv1dTs, g.inChannels * g.inLength, g.outChannels * g.outLength)(x, w, out, g);
 }
 
-export function conv1dInputAdjointThreads(dy: Floats, w: Floats, out: Floats, g: Conv1dGeometry): void {
+function conv1dInputAdjointThreadsUnwrapped(dy: Floats, w: Floats, out: Floats, g: Conv1dGeometry): void {
   batchSplitConv('conv1dInputAdjoint', conv1dInputAdjointTs, g.outChannels * g.outLength, g.inChannels * g.inLength)(dy, w, out, g);
 }
 
 /** The weight adjoint sums over the batch: each thread sums its range, this one adds them up. */
-export function conv1dWeightAdjointThreads(x: Floats, dy: Floats, out: Floats, g: Conv1dGeometry): void {
+function conv1dWeightAdjointThreadsUnwrapped(x: Floats, dy: Floats, out: Floats, g: Conv1dGeometry): void {
   const work = g.batch * g.outChannels * g.inChannels * g.kernelSize * g.outLength;
   const parts = splits(g.batch, work);
   if (parts === null) return conv1dWeightAdjointTs(x, dy, out, g);
@@ -185,7 +190,7 @@ export function conv1dWeightAdjointThreads(x: Floats, dy: Floats, out: Floats, g
 }
 
 /** Batched matmul split over the batch (a single product stays on one thread). */
-export function matmulThreads(args: MatmulArgs): void {
+function matmulThreadsUnwrapped(args: MatmulArgs): void {
   const { batch, m, n, k, aBatchStride, bBatchStride } = args;
   const parts = splits(batch, batch * m * n * k);
   if (parts === null) return matmulTs(args);
@@ -209,3 +214,12 @@ export function matmulThreads(args: MatmulArgs): void {
     (i, result) => args.out.set(result, parts[i + 1][0] * m * n),
   );
 }
+
+/** The fastest micro-kernel this thread can run, for its own share and for unsplit calls. */
+const fastest = <A extends unknown[]>(f: (...args: A) => void) => (...args: A): void =>
+  withMicroKernel(wasmAvailable() ? 'wasm' : 'js', () => f(...args));
+
+export const conv1dThreads = fastest(conv1dThreadsUnwrapped);
+export const conv1dInputAdjointThreads = fastest(conv1dInputAdjointThreadsUnwrapped);
+export const conv1dWeightAdjointThreads = fastest(conv1dWeightAdjointThreadsUnwrapped);
+export const matmulThreads = fastest(matmulThreadsUnwrapped);

@@ -46,7 +46,7 @@ export interface Conv1dGeometry {
 }
 
 export type KernelName = 'matmul' | 'conv1d' | 'conv1dInputAdjoint' | 'conv1dWeightAdjoint';
-export type BackendName = 'reference' | 'ts' | 'threads' | 'gpu';
+export type BackendName = 'reference' | 'ts' | 'wasm' | 'threads' | 'gpu';
 export type DType = 'float64' | 'float32';
 
 /** PyTorch's output length for a Conv1d with this geometry (floor division). */

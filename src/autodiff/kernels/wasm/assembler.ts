@@ -1,0 +1,107 @@
+/**
+ * A very small WebAssembly assembler: just enough to write one module with a few functions
+ * that work on an imported memory, with 128-bit SIMD. It exists so that the fast kernels can
+ * use SIMD without a compiler toolchain: the instructions are written in TypeScript (see
+ * gemm.ts) and encoded here, byte for byte as the WebAssembly binary format specifies
+ * (https://webassembly.github.io/spec/core/binary/).
+ */
+
+/** Value types. */
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+export type ValueType = typeof I32 | typeof F64 | typeof V128;
+
+/** Unsigned LEB128. */
+export function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 (32-bit). */
+export function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** Instructions, as byte sequences. Memory offsets are in bytes; `align` is log2 of the alignment hint. */
+const SIMD = 0xfd;
+const simd = (op: number, ...rest: number[]) => [SIMD, ...uleb(op), ...rest];
+const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+
+export const op = {
+  localGet: (i: number) => [0x20, ...uleb(i)],
+  localSet: (i: number) => [0x21, ...uleb(i)],
+  localTee: (i: number) => [0x22, ...uleb(i)],
+  i32Const: (v: number) => [0x41, ...sleb(v)],
+  i32Add: [0x6a],
+  i32Mul: [0x6c],
+  i32Shl: [0x74],
+  i32LtU: [0x49],
+  i32Eqz: [0x45],
+  /** block / loop with no result; `end` closes them. */
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  if: [0x04, 0x40],
+  else: [0x05],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  v128Load: (offset = 0) => simd(0x00, ...memarg(3, offset)),
+  v128Load64Splat: (offset = 0) => simd(0x0a, ...memarg(3, offset)),
+  v128Store: (offset = 0) => simd(0x0b, ...memarg(3, offset)),
+  v128Zero: () => simd(0x0c, ...new Array(16).fill(0)),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
+};
+
+export interface FunctionDef {
+  name: string;
+  params: ValueType[];
+  /** Extra locals, in order after the parameters. */
+  locals: ValueType[];
+  /** The body, without the final `end`. */
+  body: number[][];
+}
+
+/** A module importing one memory as env.memory and exporting the given functions. */
+export function assembleModule(functions: FunctionDef[], minimumPages: number): Uint8Array {
+  const types = section(1, vector(functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0])));
+  const imports = section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minimumPages)]]));
+  const declarations = section(3, vector(functions.map((_, i) => uleb(i))));
+  const exports = section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const bodies = functions.map((f) => {
+    const locals = vector(f.locals.map((t) => [1, t]));
+    const code = [...locals, ...f.body.flat(), ...op.end];
+    return [...uleb(code.length), ...code];
+  });
+  const code = section(10, vector(bodies));
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...declarations, ...exports, ...code]);
+}

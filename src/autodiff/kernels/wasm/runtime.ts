@@ -1,0 +1,78 @@
+/**
+ * The WebAssembly side of the fast kernels: one memory holding the packing buffers, an
+ * arena that hands out Float64Array views of it, and the SIMD micro-kernel. The memory never
+ * grows (growing would detach every view handed out); a request that does not fit returns
+ * null and the caller keeps a plain JavaScript array, which the JavaScript micro-kernel
+ * handles. If this engine cannot compile SIMD WebAssembly, `wasmAvailable()` is false and
+ * everything runs in JavaScript.
+ */
+import { type GemmExport, gemmModuleBytes } from './gemm.js';
+
+/** 32 MiB: the packing buffers of the U-Net's largest product need well under 1 MiB. */
+const PAGES = 512;
+const BYTES = PAGES * 65536;
+
+/** The part of the WebAssembly JS API used here (the project's type libraries omit it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Engine {
+  memory: WasmMemory;
+  gemm: GemmExport;
+}
+
+let engine: Engine | null | undefined;
+let arenaTop = 0;
+
+function load(): Engine | null {
+  if (engine !== undefined) return engine;
+  try {
+    if (wasm === undefined) throw new Error('no WebAssembly');
+    const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
+    const module = new wasm.Module(gemmModuleBytes(PAGES));
+    const instance = new wasm.Instance(module, { env: { memory } });
+    engine = { memory, gemm: instance.exports.gemm as GemmExport };
+  } catch {
+    engine = null;
+  }
+  return engine;
+}
+
+export function wasmAvailable(): boolean {
+  return load() !== null;
+}
+
+/** A view of `length` doubles in the WebAssembly memory, or null when it is full or unavailable. */
+export function arenaAllocate(length: number): Float64Array | null {
+  const e = load();
+  if (e === null || arenaTop + length * 8 > BYTES) return null;
+  const view = new Float64Array(e.memory.buffer, arenaTop, length);
+  arenaTop += length * 8;
+  return view;
+}
+
+function inArena(x: Float64Array): boolean {
+  return engine !== null && engine !== undefined && x.buffer === engine.memory.buffer;
+}
+
+/**
+ * The micro-kernel over all tiles (see gemm-core.ts for the layout), if all three arrays
+ * live in the arena and C has room for the padded rows; returns false otherwise.
+ */
+export function wasmGemmPanels(
+  pa: Float64Array, pb: Float64Array, m: number, nPad: number, kc: number,
+  c: Float64Array, cOff: number, ldc: number, accumulate: boolean,
+): boolean {
+  if (!inArena(pa) || !inArena(pb) || !inArena(c)) return false;
+  const mTiles = Math.ceil(m / 4);
+  if (cOff + (mTiles * 4 - 1) * ldc + nPad > c.length) return false;
+  engine!.gemm(pa.byteOffset, pb.byteOffset, mTiles, nPad / 4, kc, c.byteOffset + cOff * 8, ldc * 8, accumulate ? 1 : 0);
+  return true;
+}
