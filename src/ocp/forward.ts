@@ -12,6 +12,7 @@
  * With alpha = 1 both close every gap. Returns the trial cost, or NaN as soon as anything
  * is not finite (a failure the line search treats as a rejected step).
  */
+import { NonFiniteInputError, NonFiniteResultError } from '../dynamics/errors.js';
 import type { ControlBounds, DiscreteDynamics } from '../dynamics/interface.js';
 import type { CompiledManifold } from './compiled.js';
 import type { Objective } from './objective.js';
@@ -30,6 +31,38 @@ function clampInto(u: Float64Array, bounds: ControlBounds | null): void {
     const v = u[i]!;
     u[i] = v < bounds.lower[i]! ? bounds.lower[i]! : v > bounds.upper[i]! ? bounds.upper[i]! : v;
   }
+}
+
+/**
+ * The dynamics layer throws a typed error for a non-finite input or result (a diverging
+ * trial rollout, DESIGN section 4). Inside the solver that is an ordinary outcome: a trial
+ * step that blew up is rejected, an initial guess that blows up is a 'nonFinite' result.
+ * These wrappers turn exactly those two errors into `false` (and NaN in `out`); any other
+ * error (a wrong length, a non-unit quaternion) is a bug and propagates.
+ */
+function isNonFinite(e: unknown): boolean {
+  return e instanceof NonFiniteResultError || e instanceof NonFiniteInputError;
+}
+
+export function tryStep(dynamics: DiscreteDynamics, x: Float64Array, u: Float64Array, out: Float64Array): boolean {
+  try {
+    dynamics.step(x, u, out);
+  } catch (e) {
+    if (!isNonFinite(e)) throw e;
+    out.fill(Number.NaN);
+    return false;
+  }
+  return allFinite(out);
+}
+
+export function tryJacobians(dynamics: DiscreteDynamics, x: Float64Array, u: Float64Array, fx: Float64Array, fu: Float64Array): boolean {
+  try {
+    dynamics.jacobians(x, u, fx, fu);
+  } catch (e) {
+    if (!isNonFinite(e)) throw e;
+    return false;
+  }
+  return allFinite(fx) && allFinite(fu);
 }
 
 function allFinite(a: Float64Array): boolean {
@@ -69,8 +102,7 @@ export function rollout(ws: Workspace, ctx: RolloutContext, alpha: number, gaps:
     clampInto(u, ctx.bounds);
     cost += objective.stageValue(t, x, u);
     const next = tr.xNext[t]!;
-    dynamics.step(x, u, next);
-    if (!Number.isFinite(cost) || !allFinite(next)) return (tr.cost = Number.NaN);
+    if (!Number.isFinite(cost) || !tryStep(dynamics, x, u, next)) return (tr.cost = Number.NaN);
     if (gaps && alpha !== 1) {
       const g = ws.knots[t + 1]!.gap;
       for (let i = 0; i < ndx; i++) s.dx2[i] = (alpha - 1) * g[i]!;
@@ -92,8 +124,7 @@ export function simulate(traj: Trajectory, ctx: RolloutContext, x0: Float64Array
   for (let t = 0; t < T; t++) {
     clampInto(traj.us[t]!, ctx.bounds);
     cost += ctx.objective.stageValue(t, traj.xs[t]!, traj.us[t]!);
-    ctx.dynamics.step(traj.xs[t]!, traj.us[t]!, traj.xNext[t]!);
-    if (!allFinite(traj.xNext[t]!)) return (traj.cost = Number.NaN);
+    if (!tryStep(ctx.dynamics, traj.xs[t]!, traj.us[t]!, traj.xNext[t]!)) return (traj.cost = Number.NaN);
     traj.xs[t + 1]!.set(traj.xNext[t]!);
   }
   cost += ctx.objective.terminalValue(traj.xs[T]!);
@@ -107,7 +138,7 @@ export function evaluate(traj: Trajectory, ctx: RolloutContext): number {
   for (let t = 0; t < T; t++) {
     clampInto(traj.us[t]!, ctx.bounds);
     cost += ctx.objective.stageValue(t, traj.xs[t]!, traj.us[t]!);
-    ctx.dynamics.step(traj.xs[t]!, traj.us[t]!, traj.xNext[t]!);
+    if (!tryStep(ctx.dynamics, traj.xs[t]!, traj.us[t]!, traj.xNext[t]!)) return (traj.cost = Number.NaN);
   }
   cost += ctx.objective.terminalValue(traj.xs[T]!);
   return (traj.cost = Number.isFinite(cost) ? cost : Number.NaN);
@@ -127,9 +158,9 @@ export function computeDerivatives(ws: Workspace, ctx: RolloutContext, x0: Float
     const knot = ws.knots[t]!;
     const x = cur.xs[t]!;
     const u = cur.us[t]!;
-    ctx.dynamics.jacobians(x, u, knot.fx.data, knot.fu.data);
+    finite &&= tryJacobians(ctx.dynamics, x, u, knot.fx.data, knot.fu.data);
     knot.cost = ctx.objective.stageDerivatives(t, x, u, knot);
-    finite &&= Number.isFinite(knot.cost) && allFinite(knot.fx.data) && allFinite(knot.fu.data) && allFinite(knot.lx) && allFinite(knot.lu);
+    finite &&= Number.isFinite(knot.cost) && allFinite(knot.lx) && allFinite(knot.lu);
     finite &&= allFinite(knot.lxx) && allFinite(knot.lux) && allFinite(knot.luu);
   }
   const term = ws.knots[T]!;
