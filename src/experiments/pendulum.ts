@@ -1,0 +1,297 @@
+/**
+ * The main job: the inverted-pendulum experiment of the main paper (Fig. 1). Solver
+ * trajectories (with their gains) train four policies, Sob+Diff, Diff, MLP and Sob+MLP;
+ * each is evaluated alone and as a warm start for the solver on held-out tasks, against the
+ * solver alone (TO alone). Alg. 1 with n_algo iterations; the default is one iteration, one
+ * seed, n_traj in {3, 10}, n_pl = 1000 epochs, 50 held-out tasks.
+ *
+ *   npx tsx src/experiments/pendulum.ts [--full] [--help] [flags]
+ *
+ * Writes runs/pendulum/<timestamp>/ (or --out DIR): config.json, results.json, results.md
+ * and SVG plots. The task is defined in src/learning/pendulum-task.ts.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rng } from '../autodiff/index.js';
+import { type DiffusionPolicy, trainDiffusion } from '../diffusion/index.js';
+import { SolverPool } from '../ocp/index.js';
+import { chunksPerEpoch, torqueChunkDataset } from '../learning/chunks.js';
+import { type SolvedTrajectory, collectTrajectories, requestSolver } from '../learning/collect.js';
+import { type EvaluatedPolicy, type MethodResult, type SolverAloneResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
+import { initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from '../learning/mlp-policy.js';
+import {
+  PENDULUM_TASK, PENDULUM_TASK_MODULE, pendulumCost, pendulumModel, pendulumSwingUp, samplePendulumStarts,
+} from '../learning/pendulum-task.js';
+import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
+import { Interrupted, Progress, checkInterrupted, installInterruptHandler } from './progress.js';
+import { type PendulumResults, writeReport } from './report.js';
+
+export const METHODS = ['sob-diff', 'diff', 'mlp', 'sob-mlp'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface PendulumConfig {
+  seeds: number[];
+  nTraj: number[];
+  epochs: number[];
+  methods: Method[];
+  nAlgo: number;
+  evalTasks: number;
+  /** T_h, T_o, T_a and K of the diffusion policy. */
+  horizon: number;
+  historyLength: number;
+  actionsPerPlan: number;
+  diffusionSteps: number;
+  alphaSob: number;
+  diffusionBatch: number;
+  diffusionLr: number;
+  mlpHidden: number[];
+  mlpBatch: number;
+  mlpLr: number;
+  /** Solver iteration cap n_max. */
+  maxIterations: number;
+  workers: number;
+  out: string;
+  /** Smaller U-Net for quick checks (tests): down dims. */
+  unetDownDims?: number[];
+}
+
+const HELP = `Usage: npx tsx src/experiments/pendulum.ts [flags]
+
+The main paper's pendulum experiment (Fig. 1): Sob+Diff, Diff, MLP and Sob+MLP trained on
+solver trajectories, evaluated alone and as solver warm starts on held-out tasks, against
+the solver alone. Writes config.json, results.json, results.md and SVG plots.
+
+  --seeds LIST         comma-separated seeds (default 0)
+  --n-traj LIST        numbers of training trajectories (default 3,10)
+  --epochs LIST        training epochs n_pl (default 1000)
+  --methods LIST       any of ${METHODS.join(',')} (default all)
+  --n-algo N           iterations of Alg. 1 (default 1)
+  --eval-tasks N       held-out tasks (default 50)
+  --th N               T_h, chunk length (default 32)
+  --to N               T_o, observation history (default 1)
+  --ta N               T_a, actions executed per plan (default 31)
+  --k N                diffusion steps K (default 5)
+  --alpha-sob X        weight of the Sobolev terms (default 1)
+  --batch N            diffusion batch size (default 64)
+  --max-iterations N   solver cap n_max (default 1000)
+  --workers N          solver worker threads (default: cores)
+  --out DIR            output folder (default runs/pendulum/<timestamp>)
+  --full               the paper's protocol: n_traj 3,5,10,20,50, seeds 0..4, epochs 1000,2000
+  --help               this text
+`;
+
+function list(s: string, what: string): number[] {
+  const values = s.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) throw new RangeError(`--${what}: expected numbers separated by commas, got "${s}"`);
+  return values;
+}
+
+function positiveInteger(s: string, what: string): number {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${what}: expected a positive integer, got "${s}"`);
+  return v;
+}
+
+export function parseConfig(argv: string[]): PendulumConfig | null {
+  const { values: f } = parseArgs({
+    args: argv,
+    options: {
+      seeds: { type: 'string', default: '0' },
+      'n-traj': { type: 'string', default: '3,10' },
+      epochs: { type: 'string', default: '1000' },
+      methods: { type: 'string', default: METHODS.join(',') },
+      'n-algo': { type: 'string', default: '1' },
+      'eval-tasks': { type: 'string', default: '50' },
+      th: { type: 'string', default: '32' },
+      to: { type: 'string', default: '1' },
+      ta: { type: 'string', default: '31' },
+      k: { type: 'string', default: '5' },
+      'alpha-sob': { type: 'string', default: '1' },
+      batch: { type: 'string', default: '64' },
+      'max-iterations': { type: 'string', default: '1000' },
+      workers: { type: 'string' },
+      out: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (f.help) return null;
+  const methods = f.methods!.split(',').map((m) => m.trim());
+  for (const m of methods) if (!(METHODS as readonly string[]).includes(m)) throw new RangeError(`--methods: unknown method "${m}" (known: ${METHODS.join(', ')})`);
+  const horizon = positiveInteger(f.th!, 'th');
+  const historyLength = positiveInteger(f.to!, 'to');
+  const actionsPerPlan = positiveInteger(f.ta!, 'ta');
+  if (historyLength - 1 + actionsPerPlan > horizon) throw new RangeError(`--ta ${actionsPerPlan}: T_o - 1 + T_a must not exceed T_h = ${horizon}`);
+  if (horizon >= PENDULUM_TASK.horizon) throw new RangeError(`--th ${horizon}: must be shorter than the task horizon ${PENDULUM_TASK.horizon}`);
+  const alphaSob = Number(f['alpha-sob']);
+  if (!(alphaSob >= 0)) throw new RangeError(`--alpha-sob: expected a non-negative number, got "${f['alpha-sob']}"`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    seeds: f.full ? [0, 1, 2, 3, 4] : list(f.seeds!, 'seeds'),
+    nTraj: f.full ? [3, 5, 10, 20, 50] : list(f['n-traj']!, 'n-traj').map((n) => positiveInteger(String(n), 'n-traj')),
+    epochs: f.full ? [1000, 2000] : list(f.epochs!, 'epochs').map((n) => positiveInteger(String(n), 'epochs')),
+    methods: methods as Method[],
+    nAlgo: positiveInteger(f['n-algo']!, 'n-algo'),
+    evalTasks: positiveInteger(f['eval-tasks']!, 'eval-tasks'),
+    horizon,
+    historyLength,
+    actionsPerPlan,
+    diffusionSteps: positiveInteger(f.k!, 'k'),
+    alphaSob,
+    diffusionBatch: positiveInteger(f.batch!, 'batch'),
+    diffusionLr: 1e-3,
+    mlpHidden: [256, 256],
+    mlpBatch: 256,
+    mlpLr: 1e-3,
+    maxIterations: positiveInteger(f['max-iterations']!, 'max-iterations'),
+    workers: f.workers === undefined ? 0 : positiveInteger(f.workers, 'workers'),
+    out: f.out ?? join('runs', 'pendulum', stamp),
+  };
+}
+
+interface TrainedPolicy {
+  evaluated: EvaluatedPolicy;
+  diffusion?: DiffusionPolicy;
+}
+
+/** Train one method on a set of trajectories. */
+function trainMethod(method: Method, data: readonly SolvedTrajectory[], epochs: number, seed: number, config: PendulumConfig, checkpoint: string): TrainedPolicy {
+  const label = `${method} (n_traj ${data.length}, ${epochs} epochs)`;
+  if (method === 'mlp' || method === 'sob-mlp') {
+    const pairs = pairsFromTrajectories(data);
+    const rng = new Rng(seed * 7919 + 17);
+    const bounds = pendulumModel.controlBounds!;
+    const policy = initMlpPolicy(rng, {
+      stateDim: pendulumModel.nx, controlDim: pendulumModel.nu, hidden: config.mlpHidden,
+      lower: Array.from(bounds.lower), upper: Array.from(bounds.upper),
+    }, pairs);
+    const progress = new Progress(label, epochs);
+    const trained = trainMlpPolicy(policy, pairs, {
+      epochs, batchSize: config.mlpBatch, lr: config.mlpLr, alphaSob: method === 'sob-mlp' ? config.alphaSob : 0, rng,
+      onEpoch: (e, loss) => progress.update(e + 1, `loss ${loss.toExponential(2)}`),
+    });
+    return { evaluated: mlpEvaluated(method, trained, pendulumModel) };
+  }
+  const dataset = torqueChunkDataset(data, { horizon: config.horizon, historyLength: config.historyLength });
+  const steps = Math.max(1, Math.ceil((epochs * chunksPerEpoch(data.length, PENDULUM_TASK.horizon, config.horizon)) / config.diffusionBatch));
+  const progress = new Progress(label, steps);
+  const result = trainDiffusion(dataset, {
+    steps,
+    batchSize: config.diffusionBatch,
+    seed: seed * 7919 + (method === 'sob-diff' ? 1 : 2),
+    loss: method === 'sob-diff' ? 'sob' : 'diff',
+    alphaSob: config.alphaSob,
+    lr: config.diffusionLr,
+    K: config.diffusionSteps,
+    unet: config.unetDownDims ? { downDims: config.unetDownDims } : undefined,
+    logEvery: Math.max(1, Math.floor(steps / 100)),
+    onProgress: (p) => progress.update(p.step, `loss ${p.loss.toExponential(2)}`),
+    checkpointPath: checkpoint,
+    checkpointEvery: Math.max(50, Math.floor(steps / 10)),
+  });
+  const rng = new Rng(seed * 7919 + 99);
+  return {
+    evaluated: diffusionEvaluated(method, result.policy, pendulumModel, { actionsPerPlan: config.actionsPerPlan, rng }),
+    diffusion: result.policy,
+  };
+}
+
+function atomicWrite(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function runPendulum(config: PendulumConfig): Promise<PendulumResults> {
+  mkdirSync(config.out, { recursive: true });
+  atomicWrite(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const pool = new SolverPool(config.workers || undefined);
+  const solver = requestSolver(PENDULUM_TASK_MODULE, 'pendulumProblem', { maxIterations: config.maxIterations, history: false }, pool);
+  const results: PendulumResults = { config, seeds: [], started: new Date().toISOString(), finished: null, interrupted: false };
+  const save = () => writeReport(config.out, results);
+  try {
+    for (const seed of config.seeds) {
+      const rng = new Rng(seed);
+      const evalStarts = samplePendulumStarts(new Rng(1_000_003 + seed), config.evalTasks);
+      const evalProblems = evalStarts.map(pendulumSwingUp);
+      const ctx = {
+        starts: evalStarts, T: PENDULUM_TASK.horizon, solver,
+        cost: (i: number, xs: readonly ArrayLike<number>[], us: readonly ArrayLike<number>[]) => pendulumCost(evalProblems[i], xs, us),
+      };
+      console.log(`seed ${seed}: the solver alone on ${config.evalTasks} held-out tasks`);
+      const alone: SolverAloneResult = await evaluateSolverAlone(ctx);
+      const seedResult = { seed, toAlone: alone, runs: [] as PendulumResults['seeds'][number]['runs'] };
+      results.seeds.push(seedResult);
+      for (const nTraj of config.nTraj) {
+        for (const epochs of config.epochs) {
+          const policies = new Map<Method, TrainedPolicy>();
+          let shared: SolvedTrajectory[] | null = null;
+          const collections: Record<string, { rejected: number; cold: number[]; warm: number[] }> = {};
+          for (let iteration = 0; iteration < config.nAlgo; iteration++) {
+            for (const method of config.methods) {
+              checkInterrupted();
+              const previous = policies.get(method);
+              let data: SolvedTrajectory[];
+              if (previous === undefined && shared !== null) {
+                data = shared; // the first iteration's cold data is the same for every method
+              } else {
+                console.log(`seed ${seed}, n_traj ${nTraj}, iteration ${iteration + 1}: collecting for ${previous ? method : 'all methods'}`);
+                const collection = await collectTrajectories(nTraj, solver, {
+                  sampleStart: () => samplePendulumStarts(rng, 1)[0],
+                  warmGuess: previous ? (starts) => {
+                    const r = previous.evaluated.rollout(starts, PENDULUM_TASK.horizon);
+                    return starts.map((_, i) => ({ xs: r.xs[i], us: r.us[i] }));
+                  } : undefined,
+                });
+                data = collection.trajectories;
+                collections[`${method}/${iteration}`] = { rejected: collection.rejected, cold: collection.coldIterations, warm: collection.warmIterations };
+                if (previous === undefined) shared = data;
+              }
+              const checkpoint = join(config.out, `checkpoint-seed${seed}-n${nTraj}-e${epochs}-${method}.ckpt`);
+              policies.set(method, trainMethod(method, data, epochs, seed, config, checkpoint));
+            }
+          }
+          const methods: Partial<Record<Method, MethodResult>> = {};
+          for (const method of config.methods) {
+            checkInterrupted();
+            console.log(`seed ${seed}, n_traj ${nTraj}: evaluating ${method}`);
+            methods[method] = await evaluatePolicy(policies.get(method)!.evaluated, ctx);
+          }
+          seedResult.runs.push({ nTraj, epochs, methods, collections });
+          save();
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    results.interrupted = true;
+    console.log('\ninterrupted: writing the results so far');
+  } finally {
+    await pool.close();
+  }
+  results.finished = new Date().toISOString();
+  save();
+  return results;
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2));
+  if (config === null) {
+    console.log(HELP);
+    return;
+  }
+  installInterruptHandler(() => console.log('\nCtrl-C: stopping after the current step (press again to quit at once)'));
+  const t0 = performance.now();
+  console.log(`pendulum experiment: seeds [${config.seeds}], n_traj [${config.nTraj}], epochs [${config.epochs}], methods [${config.methods}] -> ${config.out}`);
+  const results = await runPendulum(config);
+  console.log(`\n${results.summaryTable ?? ''}`);
+  console.log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min; results in ${config.out}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('pendulum.ts')) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

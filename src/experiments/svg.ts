@@ -1,0 +1,97 @@
+/**
+ * Minimal SVG plots (line charts and histograms), written by hand so the experiments need
+ * no plotting dependency. Each function returns a complete SVG document.
+ */
+
+export interface Series {
+  name: string;
+  x: number[];
+  y: number[];
+  /** Draw as a horizontal dashed reference line instead (uses y[0]). */
+  reference?: boolean;
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f'];
+const W = 560;
+const H = 360;
+const M = { left: 64, right: 150, top: 36, bottom: 48 };
+
+function escape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const step = 10 ** Math.floor(Math.log10((hi - lo) / count));
+  const unit = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= count) ?? 10 * step;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / unit) * unit; v <= hi + 1e-12; v += unit) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+function frame(title: string, xLabel: string, yLabel: string, xr: [number, number], yr: [number, number], body: string, legend: string[]): string {
+  const px = (x: number) => M.left + ((x - xr[0]) / (xr[1] - xr[0] || 1)) * (W - M.left - M.right);
+  const py = (y: number) => H - M.bottom - ((y - yr[0]) / (yr[1] - yr[0] || 1)) * (H - M.top - M.bottom);
+  const xTicks = niceTicks(xr[0], xr[1]).map((v) =>
+    `<line x1="${px(v)}" y1="${H - M.bottom}" x2="${px(v)}" y2="${H - M.bottom + 4}" stroke="#333"/><text x="${px(v)}" y="${H - M.bottom + 17}" text-anchor="middle">${v}</text>`);
+  const yTicks = niceTicks(yr[0], yr[1]).map((v) =>
+    `<line x1="${M.left - 4}" y1="${py(v)}" x2="${W - M.right}" y2="${py(v)}" stroke="#ddd"/><text x="${M.left - 7}" y="${py(v) + 4}" text-anchor="end">${v}</text>`);
+  const legendItems = legend.map((name, i) =>
+    `<rect x="${W - M.right + 12}" y="${M.top + 18 * i}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${W - M.right + 30}" y="${M.top + 18 * i + 10}">${escape(name)}</text>`);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${(M.left + W - M.right) / 2}" y="20" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    ...yTicks,
+    ...xTicks,
+    `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#333"/>`,
+    `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#333"/>`,
+    `<text x="${(M.left + W - M.right) / 2}" y="${H - 10}" text-anchor="middle">${escape(xLabel)}</text>`,
+    `<text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
+    body.replace(/__X\(([^)]*)\)/g, (_, v) => String(px(Number(v)))).replace(/__Y\(([^)]*)\)/g, (_, v) => String(py(Number(v)))),
+    ...legendItems,
+    '</svg>',
+  ].join('\n');
+}
+
+function range(values: number[], pad = 0.05): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [0, 1];
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const d = hi - lo || Math.abs(hi) || 1;
+  return [lo - pad * d, hi + pad * d];
+}
+
+export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[]): string {
+  const xr = range(series.flatMap((s) => s.x), 0.02);
+  const yr = range(series.flatMap((s) => s.y));
+  const body = series.map((s, i) => {
+    const color = COLORS[i % COLORS.length];
+    if (s.reference) {
+      return `<line x1="__X(${xr[0]})" y1="__Y(${s.y[0]})" x2="__X(${xr[1]})" y2="__Y(${s.y[0]})" stroke="${color}" stroke-dasharray="6 4" stroke-width="2"/>`;
+    }
+    const points = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `__X(${x}),__Y(${s.y[k]})` : '')).filter(Boolean).join(' ');
+    const dots = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('');
+    return `<polyline points="${points}" fill="none" stroke="${color}" stroke-width="2"/>${dots}`;
+  }).join('\n');
+  return frame(title, xLabel, yLabel, xr, yr, body, series.map((s) => s.name));
+}
+
+/** Overlaid histograms of several samples on shared bins. */
+export function histogram(title: string, xLabel: string, samples: { name: string; values: number[] }[], bins = 20): string {
+  const all = samples.flatMap((s) => s.values).filter(Number.isFinite);
+  const [lo, hi] = all.length ? [Math.min(...all), Math.max(...all) + 1e-9] : [0, 1];
+  const width = (hi - lo) / bins || 1;
+  const counts = samples.map((s) => {
+    const c = new Array<number>(bins).fill(0);
+    for (const v of s.values) if (Number.isFinite(v)) c[Math.min(bins - 1, Math.floor((v - lo) / width))]++;
+    return c;
+  });
+  const yr: [number, number] = [0, Math.max(1, ...counts.flat()) * 1.05];
+  const body = counts.map((c, i) => c.map((n, b) => {
+    const x0 = lo + b * width;
+    return n === 0 ? '' : `<polygon points="__X(${x0}),__Y(0) __X(${x0}),__Y(${n}) __X(${x0 + width}),__Y(${n}) __X(${x0 + width}),__Y(0)" fill="${COLORS[i % COLORS.length]}" fill-opacity="0.45" stroke="${COLORS[i % COLORS.length]}"/>`;
+  }).join('')).join('\n');
+  return frame(title, xLabel, 'tasks', [lo, lo + bins * width], yr, body, samples.map((s) => s.name));
+}

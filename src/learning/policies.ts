@@ -1,0 +1,96 @@
+/**
+ * The two policy families as `EvaluatedPolicy`s on a discrete dynamical system: the MLP in
+ * closed loop (u_t = pi(x_t), every task of the batch at once) and the diffusion policy with
+ * Alg. 2 (diffusion/rollout.ts). Both apply their controls to the compiled dynamics.
+ */
+import { ConcreteTensor, type Rng, type Tensor, tensor } from '../autodiff/index.js';
+import { type DiffusionPolicy, rollout } from '../diffusion/index.js';
+import type { DiscreteDynamics } from '../dynamics/index.js';
+import type { EvaluatedPolicy, PolicyRollout } from './evaluate.js';
+import { type MlpPolicy, mlpAction } from './mlp-policy.js';
+
+/** Batched steps of the compiled dynamics: x [B, nx], u [B, nu] -> [B, nx]. */
+export function batchedStep(dynamics: DiscreteDynamics, x: Tensor, u: Tensor): ConcreteTensor {
+  const B = x.shape[0];
+  const { nx, nu } = dynamics;
+  const xs = x.concrete().data;
+  const us = u.concrete().data;
+  const out = new Float64Array(B * nx);
+  const next = new Float64Array(nx);
+  for (let b = 0; b < B; b++) {
+    dynamics.step(xs.subarray(b * nx, (b + 1) * nx), us.subarray(b * nu, (b + 1) * nu), next);
+    out.set(next, b * nx);
+  }
+  return new ConcreteTensor(out, [B, nx]);
+}
+
+/** Split [B, n] rows of a sequence of tensors into per-task arrays of Float64Arrays. */
+function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
+  const tasks: Float64Array[][] = Array.from({ length: B }, () => []);
+  for (const t of sequence) {
+    const n = t.shape[1];
+    const d = t.concrete().data;
+    for (let b = 0; b < B; b++) tasks[b].push(Float64Array.from(d.subarray(b * n, (b + 1) * n)));
+  }
+  return tasks;
+}
+
+export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: DiscreteDynamics): EvaluatedPolicy {
+  return {
+    name,
+    rollout(starts, T): PolicyRollout {
+      const B = starts.length;
+      let x: Tensor = tensor(starts.flatMap((s) => Array.from(s)), [B, dynamics.nx]);
+      const xs: Tensor[] = [x];
+      const us: Tensor[] = [];
+      for (let t = 0; t < T; t++) {
+        const u = mlpAction(policy, policy.params, x).concrete();
+        us.push(u);
+        x = batchedStep(dynamics, x, u);
+        xs.push(x);
+      }
+      return { xs: perTask(xs, B), us: perTask(us, B) };
+    },
+  };
+}
+
+export interface DiffusionRolloutOptions {
+  /** T_a */
+  actionsPerPlan: number;
+  /** K_rollout (<= K) */
+  kRollout?: number;
+  rng: Rng;
+}
+
+export function diffusionEvaluated(name: string, policy: DiffusionPolicy, dynamics: DiscreteDynamics, options: DiffusionRolloutOptions): EvaluatedPolicy {
+  return {
+    name,
+    rollout(starts, T): PolicyRollout {
+      const B = starts.length;
+      const x0 = tensor(starts.flatMap((s) => Array.from(s)), [B, dynamics.nx]);
+      const result = rollout(policy, { step: (x, u) => batchedStep(dynamics, x, u) }, x0, undefined, options.rng, {
+        T,
+        actionsPerPlan: options.actionsPerPlan,
+        actionKind: 'torque',
+        kRollout: options.kRollout,
+      });
+      const xs: Tensor[] = [];
+      const us: Tensor[] = [];
+      const X = result.xs.concrete();
+      const U = result.us.concrete();
+      const nx = dynamics.nx;
+      const nu = dynamics.nu;
+      for (let t = 0; t <= T; t++) xs.push(sliceTime(X, t, T + 1, nx));
+      for (let t = 0; t < T; t++) us.push(sliceTime(U, t, T, nu));
+      return { xs: perTask(xs, B), us: perTask(us, B) };
+    },
+  };
+}
+
+/** Row t of a [B, steps, n] tensor, as [B, n]. */
+function sliceTime(x: ConcreteTensor, t: number, steps: number, n: number): ConcreteTensor {
+  const B = x.shape[0];
+  const out = new Float64Array(B * n);
+  for (let b = 0; b < B; b++) out.set(x.data.subarray((b * steps + t) * n, (b * steps + t + 1) * n), b * n);
+  return new ConcreteTensor(out, [B, n]);
+}
