@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type BackendName, type Conv1dGeometry, type Floats, type KernelName, type MatmulArgs,
-  availableBackends, parallelCallCount, conv1d, conv1dInputAdjoint, conv1dOutLength, conv1dWeightAdjoint, kernelBackend,
+  availableBackends, parallelCallCount, windowCallCount, conv1d, conv1dInputAdjoint, conv1dOutLength, conv1dWeightAdjoint, kernelBackend,
   matmul, resetKernelBackends, setKernelBackend,
 } from '../../src/autodiff/kernels/index.js';
 import {
@@ -131,6 +131,7 @@ describe(`kernels match the reference (fast-check seed ${SEED})`, () => {
     });
 
     it(`conv1d and both adjoints ${backend} ${dtype}`, () => {
+      const windowBefore = windowCallCount();
       fc.assert(
         fc.property(convArb, r => {
           const g: Conv1dGeometry = r;
@@ -164,6 +165,9 @@ describe(`kernels match the reference (fast-check seed ${SEED})`, () => {
         }),
         params,
       );
+      // wasm runs stride-1 convs and every input adjoint with >= 4 rows on the window kernel
+      // (conv1d-window.ts): the draws above must have reached it, or they checked only the fallback.
+      if (backend === 'wasm') expect(windowCallCount()).toBeGreaterThan(windowBefore);
     });
   }
 

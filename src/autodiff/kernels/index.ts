@@ -13,6 +13,7 @@
  * falls back to the default float64 backend, and kernelBackend(kernel, 'float64') says so.
  */
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
+import { conv1dInputAdjointWindow, conv1dWindow } from './conv1d-window.js';
 import { conv1dGpu, conv1dInputAdjointGpu, conv1dWeightAdjointGpu, gpuStatus, matmulGpu } from './gpu.js';
 import { matmulTs } from './matmul-ts.js';
 import { type MicroKernel, withMicroKernel } from './gemm-core.js';
@@ -27,6 +28,7 @@ export type { BackendName, Conv1dGeometry, DType, Floats, KernelName, MatmulArgs
 export { conv1dOutLength } from './types.js';
 export { gpuStatus, type GpuStatus } from './gpu.js';
 export { parallelCallCount, threadCount } from './threads.js';
+export { windowCallCount } from './conv1d-window.js';
 
 type ConvFn = (a: Floats, b: Floats, out: Floats, g: Conv1dGeometry) => void;
 interface Backend {
@@ -55,8 +57,14 @@ const BACKENDS: Record<BackendName, Backend> = {
   wasm: {
     dtypes: ['float64', 'float32'],
     matmul: (args) => withMicroKernel('wasm', () => matmulTs(args)),
-    conv1d: (x, w, out, g) => withMicroKernel('wasm', () => conv1dTs(x, w, out, g)),
-    conv1dInputAdjoint: (dy, w, out, g) => withMicroKernel('wasm', () => conv1dInputAdjointTs(dy, w, out, g)),
+    conv1d: (x, w, out, g) => {
+      if (g.outChannels >= 4 && g.batch * g.outLength * g.inChannels > 0 && conv1dWindow(x, w, out, g)) return;
+      withMicroKernel('wasm', () => conv1dTs(x, w, out, g));
+    },
+    conv1dInputAdjoint: (dy, w, out, g) => {
+      if (g.inChannels >= 4 && g.batch * g.inLength * g.outChannels > 0 && conv1dInputAdjointWindow(dy, w, out, g)) return;
+      withMicroKernel('wasm', () => conv1dInputAdjointTs(dy, w, out, g));
+    },
     conv1dWeightAdjoint: (x, dy, out, g) => withMicroKernel('wasm', () => conv1dWeightAdjointTs(x, dy, out, g)),
   },
   threads: {

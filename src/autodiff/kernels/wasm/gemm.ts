@@ -13,7 +13,7 @@
  * computes C[4 it .. 4 it + 3][4 jt .. 4 jt + 3] (+)= A panel it . B panel jt for every tile,
  * with pa, pb, c byte addresses in the module's memory and the C row stride in bytes.
  */
-import { I32, V128, assembleModule, op } from './assembler.js';
+import { type FunctionDef, I32, V128, op } from './assembler.js';
 
 // Locals: the 8 parameters, then loop state, then the vector registers.
 const [PA, PB, M_TILES, N_TILES, KC, C, LDC, ACCUMULATE] = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -87,12 +87,12 @@ const body: number[][] = [
   op.end, op.end,
 ];
 
-export function gemmModuleBytes(minimumPages: number): Uint8Array {
-  return assembleModule(
-    [{ name: 'gemm', params: new Array(8).fill(I32), locals: [...new Array(8).fill(I32), ...new Array(11).fill(V128)], body }],
-    minimumPages,
-  );
-}
+export const gemmFunction: FunctionDef = {
+  name: 'gemm',
+  params: new Array(8).fill(I32),
+  locals: [...new Array(8).fill(I32), ...new Array(11).fill(V128)],
+  body,
+};
 
 export type GemmExport = (
   pa: number, pb: number, mTiles: number, nTiles: number, kc: number, c: number, ldcBytes: number, accumulate: number,

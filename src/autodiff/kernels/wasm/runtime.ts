@@ -6,7 +6,9 @@
  * handles. If this engine cannot compile SIMD WebAssembly, `wasmAvailable()` is false and
  * everything runs in JavaScript.
  */
-import { type GemmExport, gemmModuleBytes } from './gemm.js';
+import { assembleModule } from './assembler.js';
+import { type GemmExport, gemmFunction } from './gemm.js';
+import { type WindowExport, windowFunction } from './window.js';
 
 /** 32 MiB: the packing buffers of the U-Net's largest product need well under 1 MiB. */
 const PAGES = 512;
@@ -26,6 +28,7 @@ const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 interface Engine {
   memory: WasmMemory;
   gemm: GemmExport;
+  window: WindowExport;
 }
 
 let engine: Engine | null | undefined;
@@ -36,9 +39,13 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(gemmModuleBytes(PAGES));
-    const instance = new wasm.Instance(module, { env: { memory } });
-    engine = { memory, gemm: instance.exports.gemm as GemmExport };
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction], PAGES));
+    const { exports } = new wasm.Instance(module, { env: { memory } });
+    engine = {
+      memory,
+      gemm: exports.gemm as GemmExport,
+      window: exports.window as WindowExport,
+    };
   } catch {
     engine = null;
   }
@@ -58,7 +65,12 @@ export function arenaAllocate(length: number): Float64Array | null {
   return view;
 }
 
-function inArena(x: Float64Array): boolean {
+/** The window micro-kernel (window.ts), or null when WebAssembly is unavailable. */
+export function wasmWindow(): WindowExport | null {
+  return load()?.window ?? null;
+}
+
+export function inArena(x: Float64Array): boolean {
   return engine !== null && engine !== undefined && x.buffer === engine.memory.buffer;
 }
 

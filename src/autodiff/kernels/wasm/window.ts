@@ -1,0 +1,117 @@
+/**
+ * The "window" micro-kernel: the 4 x 4 f64x2 tile of gemm.ts, but with the B operand read
+ * straight out of a (zero-padded) activation buffer instead of a packed panel. A convolution
+ * over contiguous positions never needs its im2col matrix: the 4 columns t0..t0+3 of im2col
+ * at reduction row (channel c, tap j) are the 4 consecutive values x[c, t0 + j*dil ..], one
+ * pair of unaligned v128 loads. So only the small operand (the weights, or dy for the weight
+ * adjoint) is packed; the big one is copied once into a padded buffer, where the im2col path
+ * (conv1d-ts.ts) wrote it K times into panels with scalar JavaScript.
+ *
+ * The reduction runs over two nested loops, n1 outer steps of s1 bytes and n2 inner steps of
+ * s2 bytes (s2 may be negative), while A advances one packed step (32 bytes) per product:
+ *
+ *   forward        (channel i, tap j):   n1 = I, s1 = row bytes, n2 = K, s2 = dil * 8
+ *   input adjoint  (channel o, tap j):   n1 = O, s1 = row bytes, n2 = taps, s2 = -dil * 8
+ *   weight adjoint (batch b, position t): n1 = batch, s1 = batch bytes, n2 = T, s2 = 8
+ *
+ * Column tiles form a 2-level grid (nu x nv, B and C advancing bu/cu and bv/cv bytes), and
+ * every A panel (4 rows of C, mTiles of them, aPanel bytes apart) runs against each tile:
+ *
+ *   window(a, aPanel, mTiles, b, nu, bu, nv, bv, n1, s1, n2, s2, c, cu, cv, ldc, accumulate)
+ *
+ * C rows 4q..4q+3 of a tile start at c + u*cu + v*cv + 4q*ldc. All addresses are bytes.
+ */
+import { type FunctionDef, I32, V128, op } from './assembler.js';
+
+// Parameters, then loop state, then vector registers.
+const [A, A_PANEL, M_TILES, B, NU, BU, NV, BV, N1, S1, N2, S2, C, CU, CV, LDC, ACCUMULATE] =
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+const [U, V, Q, I1, I2, A_PTR, B_PTR, B_ROW, B_TILE, C_TILE, C_ROW] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+const ACC = [28, 29, 30, 31, 32, 33, 34, 35]; // row r: columns 0-1 in ACC[2r], 2-3 in ACC[2r + 1]
+const [B01, B23, AV] = [36, 37, 38];
+
+const get = op.localGet;
+const set = op.localSet;
+const addTo = (local: number, amount: number[]) => [get(local), amount, op.i32Add, set(local)];
+/** `while (counter < limit) { body; counter++ }` with the counter starting at 0. */
+const countUp = (counter: number, limit: number, body: number[][]) => [
+  op.i32Const(0), set(counter),
+  op.block, op.loop,
+  get(counter), get(limit), op.i32LtU, op.i32Eqz, op.brIf(1),
+  ...body,
+  ...addTo(counter, op.i32Const(1)),
+  op.br(0),
+  op.end, op.end,
+];
+/** `for (counter = count; counter > 0; counter--) body`. */
+const countDown = (counter: number, count: number, body: number[][]) => [
+  get(count), set(counter),
+  op.block, op.loop,
+  get(counter), op.i32Eqz, op.brIf(1),
+  ...body,
+  ...addTo(counter, op.i32Const(-1)),
+  op.br(0),
+  op.end, op.end,
+];
+
+function rowUpdate(r: number): number[][] {
+  return [
+    get(A_PTR), op.v128Load64Splat(8 * r), set(AV),
+    get(ACC[2 * r]), get(AV), get(B01), op.f64x2Mul, op.f64x2Add, set(ACC[2 * r]),
+    get(ACC[2 * r + 1]), get(AV), get(B23), op.f64x2Mul, op.f64x2Add, set(ACC[2 * r + 1]),
+  ];
+}
+
+function rowStore(r: number, accumulate: boolean): number[][] {
+  const half = (lane: number, offset: number) =>
+    accumulate
+      ? [get(C_ROW), get(C_ROW), op.v128Load(offset), get(ACC[2 * r + lane]), op.f64x2Add, op.v128Store(offset)]
+      : [get(C_ROW), get(ACC[2 * r + lane]), op.v128Store(offset)];
+  return [...half(0, 0), ...half(1, 16), ...addTo(C_ROW, get(LDC))];
+}
+
+const step: number[][] = [
+  get(B_PTR), op.v128Load(0), set(B01),
+  get(B_PTR), op.v128Load(16), set(B23),
+  ...[0, 1, 2, 3].flatMap(rowUpdate),
+  ...addTo(A_PTR, op.i32Const(32)),
+  ...addTo(B_PTR, get(S2)),
+];
+
+const tile: number[][] = [
+  ...ACC.flatMap((a) => [op.v128Zero(), set(a)]),
+  get(A), get(Q), get(A_PANEL), op.i32Mul, op.i32Add, set(A_PTR),
+  get(B_TILE), set(B_ROW),
+  ...countDown(I1, N1, [
+    get(B_ROW), set(B_PTR),
+    ...countDown(I2, N2, step),
+    ...addTo(B_ROW, get(S1)),
+  ]),
+  // C_ROW = cTile + q * 4 * ldc
+  get(C_TILE), get(Q), get(LDC), op.i32Mul, op.i32Const(2), op.i32Shl, op.i32Add, set(C_ROW),
+  get(ACCUMULATE), op.if,
+  ...[0, 1, 2, 3].flatMap((r) => rowStore(r, true)),
+  op.else,
+  ...[0, 1, 2, 3].flatMap((r) => rowStore(r, false)),
+  op.end,
+];
+
+const body: number[][] = countUp(U, NU, countUp(V, NV, [
+  get(B), get(U), get(BU), op.i32Mul, op.i32Add, get(V), get(BV), op.i32Mul, op.i32Add, set(B_TILE),
+  get(C), get(U), get(CU), op.i32Mul, op.i32Add, get(V), get(CV), op.i32Mul, op.i32Add, set(C_TILE),
+  ...countUp(Q, M_TILES, tile),
+]));
+
+export const windowFunction: FunctionDef = {
+  name: 'window',
+  params: new Array(17).fill(I32),
+  locals: [...new Array(11).fill(I32), ...new Array(11).fill(V128)],
+  body,
+};
+
+export type WindowExport = (
+  a: number, aPanel: number, mTiles: number,
+  b: number, nu: number, bu: number, nv: number, bv: number,
+  n1: number, s1: number, n2: number, s2: number,
+  c: number, cu: number, cv: number, ldc: number, accumulate: number,
+) => void;
