@@ -14,8 +14,8 @@
  *                                 Q_uu = l_uu + f_u^T V_xx' f_u  [+ v . f_uu]
  *
  * The bracketed tensor terms make it true DDP (optional; the final gains use them, see
- * solution.ts). Regularization adds mu I to Q_uu (Crocoddyl's choice; Tassa 2012 eq. 10
- * regularizes V_xx' instead). Then, with box bounds, the box QP of boxqp.ts (Tassa 2014),
+ * solution.ts). Regularization adds mu I to Q_uu and, by default, to every V_xx as well
+ * (Crocoddyl 2 does both; Tassa 2012 eq. 10 regularizes V_xx'; see regularizeValue). Then, with box bounds, the box QP of boxqp.ts (Tassa 2014),
  * without them a Cholesky solve:  k = -Q_uu^{-1} Q_u,  K = -Q_uu^{-1} Q_ux, clamped rows 0.
  *
  * The value update uses the forms valid for *any* k, K (Tassa 2012, eq. 11), so it stays
@@ -35,6 +35,8 @@ import type { Knot, Workspace } from './workspace.js';
 export interface BackwardOptions {
   /** Regularization added to Q_uu. */
   mu: number;
+  /** Also add mu I to every V_xx (Crocoddyl's state regularization); see `regularizeValue`. */
+  regularizeValue: boolean;
   /** Whether the trajectory has gaps to account for (FDDP while infeasible). */
   gaps: boolean;
   bounds: ControlBounds | null;
@@ -55,6 +57,20 @@ const result: BackwardResult = { failedAt: -1, gradientNorm: 0 };
 function terminalValue(knot: Knot): void {
   knot.Vx.set(knot.lx);
   knot.Vxx.data.set(knot.lxx);
+}
+
+/**
+ * V_xx <- V_xx + mu I. Regularizing Q_uu alone cannot repair a value Hessian that is
+ * indefinite (exact Hessians of a nonconvex cost, or the dynamics' curvature): the negative
+ * part is propagated and amplified backward through f_x^T V_xx f_x until no mu makes Q_uu
+ * positive definite. Adding mu to V_xx at every knot (Tassa, Erez & Todorov 2012, eq. 10
+ * regularize V_xx'; Crocoddyl 2 adds its preg to both Q_uu and V_xx) bounds that growth and
+ * penalizes the state deviation of the step, which keeps the closed-loop rollout near the
+ * trajectory where the model holds. The returned gains are computed with mu = 0.
+ */
+function regularizeValue(knot: Knot, mu: number, ndx: number): void {
+  const v = knot.Vxx.data;
+  for (let i = 0; i < ndx; i++) v[i * ndx + i] += mu;
 }
 
 /** Q-function blocks at knot t from the next knot's value (eq. 5 with gaps). */
@@ -172,6 +188,8 @@ function projectedGradient(ws: Workspace, t: number, bounds: ControlBounds | nul
 /** The whole sweep. Stops at the first knot whose Q_uu fails (the caller raises mu). */
 export function backwardPass(ws: Workspace, o: BackwardOptions): BackwardResult {
   terminalValue(ws.knots[ws.T]!);
+  const regV = o.regularizeValue && o.mu > 0;
+  if (regV) regularizeValue(ws.knots[ws.T]!, o.mu, ws.ndx);
   let gnorm = 0;
   for (let t = ws.T - 1; t >= 0; t--) {
     computeQ(ws, t, o);
@@ -182,6 +200,7 @@ export function backwardPass(ws: Workspace, o: BackwardOptions): BackwardResult 
       return result;
     }
     updateValue(ws, t);
+    if (regV) regularizeValue(ws.knots[t]!, o.mu, ws.ndx);
   }
   result.failedAt = -1;
   result.gradientNorm = gnorm;
