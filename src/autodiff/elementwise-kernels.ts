@@ -7,7 +7,7 @@
  * at memory speed. The fast paths (same shape, one scalar operand) cover nearly every call;
  * the general path walks the broadcast output one innermost row at a time.
  */
-import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from './shape.js';
+import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf, stridesOf } from './shape.js';
 import { ConcreteTensor, type DType, type Floats, allocate, promote } from './tensor.js';
 
 type ContiguousLoop = (out: Floats, a: Floats, b: Floats, n: number) => void;
@@ -171,4 +171,71 @@ export function walk(
       index[ax] = 0;
     }
   }
+}
+
+/**
+ * Sum `a` (or the product a * b, with b of a's shape) of `shape` down to `kept` (the same
+ * rank, 1 on each reduced axis), adding into the float64 `acc` of kept's size.
+ *
+ * Adjacent axes that are both reduced or both kept merge, so the reductions the networks do
+ * ([B, C, T] to [C] or [1, C, 1]: a bias or a GroupNorm scale; to [B, C, 1]: FiLM) become one
+ * of three plain loop nests over contiguous runs. Measured on the U-Net's L_Diff step: the
+ * general row walker spent 1.5 ns per element on [64, 32, 4] -> [32] (rows of 4); see
+ * `walk` for the fallback used by any other pattern.
+ */
+export function reduceInto(acc: Float64Array, a: Floats, b: Floats | null, shape: Shape, kept: Shape): void {
+  // Collapse to alternating runs: dims[k] with reduced[k].
+  const dims: number[] = [];
+  const reduced: boolean[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const r = kept[i] === 1;
+    if (dims.length > 0 && reduced[dims.length - 1] === r) dims[dims.length - 1] *= shape[i];
+    else {
+      dims.push(shape[i]);
+      reduced.push(r);
+    }
+  }
+  if (dims.length === 0) {
+    acc[0] += b === null ? a[0] : a[0] * b[0];
+    return;
+  }
+  // Pad to the pattern [reduced outer, kept middle, reduced inner] with size-1 runs.
+  let outer = 1, middle = 1, inner = 1;
+  if (dims.length === 1) {
+    if (reduced[0]) inner = dims[0];
+    else middle = dims[0];
+  } else if (dims.length === 2) {
+    if (reduced[0]) [outer, middle] = dims;
+    else [middle, inner] = dims;
+  } else if (dims.length === 3 && reduced[0]) {
+    [outer, middle, inner] = dims;
+  } else {
+    reduceWalk(acc, a, b, shape, kept);
+    return;
+  }
+  if (inner === 1) {
+    // Rows of `middle` kept values, summed over `outer`.
+    for (let o = 0, s = 0; o < outer; o++) {
+      if (b === null) for (let m = 0; m < middle; m++, s++) acc[m] += a[s];
+      else for (let m = 0; m < middle; m++, s++) acc[m] += a[s] * b[s];
+    }
+    return;
+  }
+  for (let o = 0, s = 0; o < outer; o++) {
+    for (let m = 0; m < middle; m++) {
+      let total = 0;
+      const end = s + inner;
+      if (b === null) for (; s < end; s++) total += a[s];
+      else for (; s < end; s++) total += a[s] * b[s];
+      acc[m] += total;
+    }
+  }
+}
+
+function reduceWalk(acc: Float64Array, a: Floats, b: Floats | null, shape: Shape, kept: Shape): void {
+  const strides = stridesOf(shape);
+  walk(shape, [strides, broadcastStrides(kept, shape)], (_o, [i, k], n, [di, dk]) => {
+    for (let j = 0; j < n; j++) acc[k + j * dk] += b === null ? a[i + j * di] : a[i + j * di] * b[i + j * di];
+  });
 }

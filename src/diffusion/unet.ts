@@ -28,7 +28,7 @@
  * gradient and `jvp`/`vjp` with respect to the condition give the Sobolev term's Jacobian.
  */
 import {
-  type DType, type PyTree, type Rng, ShapeError, type Tensor, add, cast, concat, mish, mul, reshape, slice, tensor, transpose,
+  type DType, type PyTree, type Rng, ShapeError, type Tensor, add, affine, cast, concat, mish, reshape, slice, tensor, transpose,
 } from '../autodiff/index.js';
 import {
   Conv1d, type ConvParams, ConvTranspose1d, GroupNorm, type GroupNormParams, Linear, type LinearParams,
@@ -147,7 +147,7 @@ function resBlock(p: ResBlockParams, x: Tensor, filmInput: Tensor, groups: numbe
   const embed = Linear.apply(p.film, filmInput, 'FiLM (Linear)');
   const scale = reshape(slice(embed, [{}, { stop: channels }]), [batch, channels, 1]);
   const bias = reshape(slice(embed, [{}, { start: channels }]), [batch, channels, 1]);
-  h = add(mul(scale, h), bias);
+  h = affine(h, scale, bias); // scale * h + bias in one pass
   h = conv1dBlock(p.block2, h, groups);
   return add(h, 'residual' in p ? Conv1d.apply(p.residual, x) : x);
 }

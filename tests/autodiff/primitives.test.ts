@@ -16,6 +16,7 @@ import {
   type Tensor,
   abs,
   add,
+  affine,
   bind,
   broadcastTo,
   cast,
@@ -36,7 +37,9 @@ import {
   mean,
   minimum,
   mish,
+  mishScale,
   mul,
+  mulSumTo,
   neg,
   pow,
   primitive,
@@ -51,6 +54,8 @@ import {
   stack,
   stopGradient,
   sub,
+  sumToShape,
+  mishGrad,
   sum,
   tanh,
   tensor,
@@ -202,6 +207,11 @@ function randomRanges(rng: Rng, shape: readonly number[]): (Range | number)[] {
     }
   }
   return out;
+}
+
+/** A random shape that broadcasts to `shape` without enlarging it: a suffix, some dims set to 1. */
+function broadcastableTo(rng: Rng, shape: readonly number[]): number[] {
+  return shape.slice(rng.int(shape.length + 1)).map((d) => (rng.int(2) ? d : 1));
 }
 
 /** A random reshape target of `shape`: prime factors regrouped, 1s inserted, maybe a -1. */
@@ -471,6 +481,29 @@ const SPECS: AnySpec[] = [
       };
     },
   }),
+
+  // Fused primitives (ops/fused.ts, mishScale): the same rules, checked the same way.
+  spec({
+    name: 'affine (x * scale + shift, scale and shift broadcast to x)',
+    arb: shapeArb(0, 3, 4),
+    build: (shape, rng) => ({
+      fn: ([x, s, b]) => affine(x, s, b),
+      xs: [values(rng, shape), values(rng, broadcastableTo(rng, shape)), values(rng, broadcastableTo(rng, shape))],
+    }),
+  }),
+  spec({
+    name: 'mulSumTo (sumToShape(a * b), in one pass)',
+    arb: shapeArb(0, 3, 4),
+    build: (shape, rng) => {
+      const target = broadcastableTo(rng, shape);
+      return { fn: ([a, b]) => mulSumTo(a, b, target), xs: [values(rng, shape), values(rng, shape)] };
+    },
+  }),
+  spec({
+    name: 'mishScale (v * mish\'(x))',
+    arb: shapeArb(0, 3, 4),
+    build: (shape, rng) => ({ fn: ([v, x]) => mishScale(v, x), xs: [values(rng, shape), values(rng, shape)] }),
+  }),
   spec({
     name: 'groupNorm (with and without weight and bias)',
     arb: fc.record({ batch: dim(2), groups: dim(3), perGroup: dim(2), length: fc.integer({ min: 3, max: 5 }), affine: fc.boolean() }),
@@ -493,6 +526,32 @@ describe(`every primitive: jvp vs central differences, adjoint identity, second 
 
 describe(`float32 agrees with float64 (seed ${SEED})`, () => {
   for (const sp of SPECS) it(`${sp.name} (seed ${SEED})`, () => sp.run(30, true));
+});
+
+describe(`fused primitives equal the ops they fuse (seed ${SEED})`, () => {
+  it(`affine = add(mul(x, scale), shift) and mishScale = v * mishGrad(x), bit for bit in float64; mulSumTo = sumToShape(mul(a, b)) (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(shapeArb(0, 4, 5), seedArb, fc.constantFrom('float64' as const, 'float32' as const), (shape, seed, dtype) => {
+        const rng = new Rng(seed);
+        const v = (sh: readonly number[]) => cast(values(rng, sh), dtype);
+        const [x, s, b] = [v(shape), v(broadcastableTo(rng, shape)), v(broadcastableTo(rng, shape))];
+        const y = v(shape);
+        const target = broadcastableTo(rng, shape);
+        if (dtype === 'float64') {
+          expect(data(affine(x, s, b))).toEqual(data(add(mul(x, s), b)));
+          expect(data(mishScale(y, x))).toEqual(data(mul(y, mishGrad(x))));
+        } else {
+          // float32: the fused loops round once, where the unfused ops round each intermediate.
+          assertClose(data(affine(x, s, b)), data(add(mul(x, s), b)), 2 ** -22, 'affine float32', 10);
+          assertClose(data(mishScale(y, x)), data(mul(y, mishGrad(x))), 2 ** -22, 'mishScale float32', 10);
+        }
+        // The fused sum keeps each product in float64, so float32 agrees to float32 rounding only.
+        const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+        assertClose(data(mulSumTo(x, y, target)), data(sumToShape(mul(x, y), target)), tol, 'mulSumTo', x.size + 1);
+      }),
+      params,
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { ShapeError } from '../errors.js';
 import { broadcastShapes, normalizeAxes, normalizeAxis } from '../shape.js';
 import { type Tensor } from '../tensor.js';
 import { type Operand, add, div, greaterEqual, lessEqual, mul, square, sub, where } from './elementwise.js';
+import { affine } from './fused.js';
 import { groupNormalize } from './normalization.js';
 import { concat, reshape, sum } from './structural.js';
 
@@ -69,6 +70,9 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Ten
   }
   const normalized = groupNormalize(x, groups, eps);
   const perChannel = [channels, ...x.shape.slice(2).map(() => 1)];
+  if (weight !== undefined && bias !== undefined) {
+    return affine(normalized, reshape(weight, perChannel), reshape(bias, perChannel)); // one pass
+  }
   let y = normalized;
   if (weight !== undefined) y = mul(y, reshape(weight, perChannel));
   if (bias !== undefined) y = add(y, reshape(bias, perChannel));

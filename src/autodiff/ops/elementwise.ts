@@ -59,11 +59,39 @@ export const absP = unaryPrimitive('abs', 'Math.abs(x)', (x) => sign(x));
  * its backward pass evaluates mish''; the third derivative (never needed in training) comes
  * from forward mode through the composite formula of mish'', so every order stays exact.
  */
-export const mishP = unaryPrimitive('mish', 'mish(x)', (x) => mishGrad(x));
+export const mishP: Primitive<null> = primitive({
+  name: 'mish',
+  impl: ([x]) => unaryMap(x, mishKernel),
+  jvp: ([x], [t]) => [mish(x), t === null ? null : mishScale(t, x)],
+  vjp: (ct, [x]) => [mishScale(ct, x)],
+});
+const mishKernel = unaryKernel('mish(x)');
 export const mishGradP = unaryPrimitive('mishGrad', 'mishGrad(x)', (x) => mishGrad2(x));
 export const mishGrad2P = unaryPrimitive('mishGrad2', 'mishGrad2(x)', (x) => {
   const ones = full(x.shape, 1, x.dtype);
   return jvp(mishGrad2Composite, [x], [ones])[1];
+});
+
+/**
+ * mishScale(v, x) = v * mish'(x), the product both of mish's rules need, in one pass (the
+ * separate mishGrad and mul made two passes and an intermediate array). Linear in v; its
+ * derivative in x is v * mish''(x).
+ */
+const mishScaleKernel = binaryKernel('x * mishGrad(y)');
+export const mishScaleP: Primitive<null> = primitive({
+  name: 'mishScale',
+  impl: ([v, x]) => binaryMap('mishScale', v, x, mishScaleKernel),
+  jvp: ([v, x], [tv, tx]) => {
+    const y = mishScale(v, x);
+    const fromV = tv === null ? null : mishScale(tv, x);
+    const fromX = tx === null ? null : mul(mul(v, tx), mishGrad2(x));
+    const t = addTangents(fromV, fromX);
+    return [y, t === null ? null : fitTangent(t, y.shape)];
+  },
+  vjp: (ct, [v, x], _y, _p, needs) => [
+    needs[0] ? sumToShape(mishScale(ct, x), v.shape) : null,
+    needs[1] ? sumToShape(mul(mul(ct, v), mishGrad2(x)), x.shape) : null,
+  ],
 });
 
 /** mish''(x) = S (2 + x (1 - s - 2 t s)), S = (1 - t^2) s, t = tanh(softplus(x)), s = sigmoid(x), in ops. */
@@ -91,6 +119,8 @@ export const square = (x: Tensor): Tensor => bind(squareP, [x], null);
 export const abs = (x: Tensor): Tensor => bind(absP, [x], null);
 /** Mish (Misra 2019): x tanh(softplus(x)), the U-Net's activation. */
 export const mish = (x: Tensor): Tensor => bind(mishP, [x], null);
+/** v * mish'(x), fused (see mishScaleP). */
+export const mishScale = (v: Tensor, x: Tensor): Tensor => bind(mishScaleP, [v, x], null);
 /** The derivative of mish, as its own op so that it is one loop too. */
 export const mishGrad = (x: Tensor): Tensor => bind(mishGradP, [x], null);
 /** The second derivative of mish, fused. */

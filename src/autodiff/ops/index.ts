@@ -4,3 +4,4 @@ export * from './linear.js';
 export * from './conv.js';
 export * from './composite.js';
 export * from './normalization.js';
+export * from './fused.js';

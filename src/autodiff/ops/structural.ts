@@ -4,7 +4,7 @@
  * adjoint: broadcast <-> sum, slice <-> embed into zeros, concat <-> slices.
  */
 import { type Primitive, bind, primitive } from '../core.js';
-import { walk } from '../elementwise-kernels.js';
+import { reduceInto, walk } from '../elementwise-kernels.js';
 import { ShapeError } from '../errors.js';
 import { type Shape, broadcastShapes, broadcastStrides, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { ConcreteTensor, Tensor, allocate, promote } from '../tensor.js';
@@ -98,16 +98,7 @@ export const sumP: Primitive<SumParams> = primitive({
     const kept = reducedShape(x.shape, axes, true);
     // Accumulate in float64 whatever the dtype, then store.
     const acc = new Float64Array(sizeOf(kept));
-    const src = x.data;
-    walk(x.shape, [stridesOf(x.shape), broadcastStrides(kept, x.shape)], (_o, [i, k], n, [di, dk]) => {
-      if (dk === 0) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += src[i + j * di];
-        acc[k] += s;
-      } else {
-        for (let j = 0; j < n; j++) acc[k + j * dk] += src[i + j * di];
-      }
-    });
+    reduceInto(acc, x.data, null, x.shape, kept);
     const out = allocate(x.dtype, acc.length);
     out.set(acc);
     return new ConcreteTensor(out, reducedShape(x.shape, axes, keepdims));
