@@ -14,21 +14,20 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../autodiff/index.js';
-import { type DiffusionPolicy, trainDiffusion } from '../diffusion/index.js';
+import { loadPolicy } from '../diffusion/index.js';
 import { SolverPool } from '../ocp/index.js';
-import { chunksPerEpoch, torqueChunkDataset } from '../learning/chunks.js';
 import { type SolvedTrajectory, collectTrajectories, requestSolver } from '../learning/collect.js';
 import { type EvaluatedPolicy, type MethodResult, type SolverAloneResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
-import { initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from '../learning/mlp-policy.js';
 import {
   PENDULUM_TASK, PENDULUM_TASK_MODULE, pendulumCost, pendulumModel, pendulumSwingUp, samplePendulumStarts,
 } from '../learning/pendulum-task.js';
 import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
-import { Interrupted, Progress, checkInterrupted, installInterruptHandler } from './progress.js';
+import { METHODS, type Method, type TrainedArtifact, type TrainingSettings, mlpFromArtifact } from '../learning/train-methods.js';
+import { TrainingPool } from '../learning/training-pool.js';
+import { Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
 import { type PendulumResults, writeReport } from './report.js';
 
-export const METHODS = ['sob-diff', 'diff', 'mlp', 'sob-mlp'] as const;
-export type Method = (typeof METHODS)[number];
+export { METHODS, type Method };
 
 export interface PendulumConfig {
   seeds: number[];
@@ -75,7 +74,7 @@ the solver alone. Writes config.json, results.json, results.md and SVG plots.
   --alpha-sob X        weight of the Sobolev terms (default 1)
   --batch N            diffusion batch size (default 64)
   --max-iterations N   solver cap n_max (default 1000)
-  --workers N          solver worker threads (default: cores)
+  --workers N          worker threads for solves and for training (default: cores)
   --out DIR            output folder (default runs/pendulum/<timestamp>)
   --full               the paper's protocol: n_traj 3,5,10,20,50, seeds 0..4, epochs 1000,2000
   --help               this text
@@ -151,51 +150,20 @@ export function parseConfig(argv: string[]): PendulumConfig | null {
   };
 }
 
-interface TrainedPolicy {
-  evaluated: EvaluatedPolicy;
-  diffusion?: DiffusionPolicy;
+/** The training settings of a configuration (what a training worker needs). */
+function trainingSettings(c: PendulumConfig): TrainingSettings {
+  return {
+    horizon: c.horizon, historyLength: c.historyLength, diffusionSteps: c.diffusionSteps, alphaSob: c.alphaSob,
+    diffusionBatch: c.diffusionBatch, diffusionLr: c.diffusionLr, mlpHidden: c.mlpHidden, mlpBatch: c.mlpBatch, mlpLr: c.mlpLr,
+    unetDownDims: c.unetDownDims,
+  };
 }
 
-/** Train one method on a set of trajectories. */
-function trainMethod(method: Method, data: readonly SolvedTrajectory[], epochs: number, seed: number, config: PendulumConfig, checkpoint: string): TrainedPolicy {
-  const label = `${method} (n_traj ${data.length}, ${epochs} epochs)`;
-  if (method === 'mlp' || method === 'sob-mlp') {
-    const pairs = pairsFromTrajectories(data);
-    const rng = new Rng(seed * 7919 + 17);
-    const bounds = pendulumModel.controlBounds!;
-    const policy = initMlpPolicy(rng, {
-      stateDim: pendulumModel.nx, controlDim: pendulumModel.nu, hidden: config.mlpHidden,
-      lower: Array.from(bounds.lower), upper: Array.from(bounds.upper),
-    }, pairs);
-    const progress = new Progress(label, epochs);
-    const trained = trainMlpPolicy(policy, pairs, {
-      epochs, batchSize: config.mlpBatch, lr: config.mlpLr, alphaSob: method === 'sob-mlp' ? config.alphaSob : 0, rng,
-      onEpoch: (e, loss) => progress.update(e + 1, `loss ${loss.toExponential(2)}`),
-    });
-    return { evaluated: mlpEvaluated(method, trained, pendulumModel) };
-  }
-  const dataset = torqueChunkDataset(data, { horizon: config.horizon, historyLength: config.historyLength });
-  const steps = Math.max(1, Math.ceil((epochs * chunksPerEpoch(data.length, PENDULUM_TASK.horizon, config.horizon)) / config.diffusionBatch));
-  const progress = new Progress(label, steps);
-  const result = trainDiffusion(dataset, {
-    steps,
-    batchSize: config.diffusionBatch,
-    seed: seed * 7919 + (method === 'sob-diff' ? 1 : 2),
-    loss: method === 'sob-diff' ? 'sob' : 'diff',
-    alphaSob: config.alphaSob,
-    lr: config.diffusionLr,
-    K: config.diffusionSteps,
-    unet: config.unetDownDims ? { downDims: config.unetDownDims } : undefined,
-    logEvery: Math.max(1, Math.floor(steps / 100)),
-    onProgress: (p) => progress.update(p.step, `loss ${p.loss.toExponential(2)}`),
-    checkpointPath: checkpoint,
-    checkpointEvery: Math.max(50, Math.floor(steps / 10)),
-  });
+/** A trained artifact as a policy the evaluation can roll out. */
+function evaluatedFrom(method: Method, artifact: TrainedArtifact, config: PendulumConfig, seed: number): EvaluatedPolicy {
+  if (artifact.kind === 'mlp') return mlpEvaluated(method, mlpFromArtifact(artifact), pendulumModel);
   const rng = new Rng(seed * 7919 + 99);
-  return {
-    evaluated: diffusionEvaluated(method, result.policy, pendulumModel, { actionsPerPlan: config.actionsPerPlan, rng }),
-    diffusion: result.policy,
-  };
+  return diffusionEvaluated(method, loadPolicy(artifact.policyPath), pendulumModel, { actionsPerPlan: config.actionsPerPlan, rng });
 }
 
 function atomicWrite(path: string, text: string): void {
@@ -203,13 +171,18 @@ function atomicWrite(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** What Ctrl-C does while a run is going (set by runPendulum). */
+let onInterrupt = (): void => {};
+
 export async function runPendulum(config: PendulumConfig): Promise<PendulumResults> {
   mkdirSync(config.out, { recursive: true });
   atomicWrite(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const pool = new SolverPool(config.workers || undefined);
+  const trainers = new TrainingPool(config.workers || undefined);
   const solver = requestSolver(PENDULUM_TASK_MODULE, 'pendulumProblem', { maxIterations: config.maxIterations, history: false }, pool);
   const results: PendulumResults = { config, seeds: [], started: new Date().toISOString(), finished: null, interrupted: false };
   const save = () => writeReport(config.out, results);
+  onInterrupt = () => void trainers.abort(new Interrupted());
   try {
     for (const seed of config.seeds) {
       const rng = new Rng(seed);
@@ -225,38 +198,51 @@ export async function runPendulum(config: PendulumConfig): Promise<PendulumResul
       results.seeds.push(seedResult);
       for (const nTraj of config.nTraj) {
         for (const epochs of config.epochs) {
-          const policies = new Map<Method, TrainedPolicy>();
+          const policies = new Map<Method, EvaluatedPolicy>();
           let shared: SolvedTrajectory[] | null = null;
           const collections: Record<string, { rejected: number; cold: number[]; warm: number[] }> = {};
           for (let iteration = 0; iteration < config.nAlgo; iteration++) {
+            // Data: the first iteration's cold solves serve every method; later ones warm-start from each method's policy.
+            const data = new Map<Method, SolvedTrajectory[]>();
             for (const method of config.methods) {
               checkInterrupted();
               const previous = policies.get(method);
-              let data: SolvedTrajectory[];
               if (previous === undefined && shared !== null) {
-                data = shared; // the first iteration's cold data is the same for every method
-              } else {
-                console.log(`seed ${seed}, n_traj ${nTraj}, iteration ${iteration + 1}: collecting for ${previous ? method : 'all methods'}`);
-                const collection = await collectTrajectories(nTraj, solver, {
-                  sampleStart: () => samplePendulumStarts(rng, 1)[0],
-                  warmGuess: previous ? (starts) => {
-                    const r = previous.evaluated.rollout(starts, PENDULUM_TASK.horizon);
-                    return starts.map((_, i) => ({ xs: r.xs[i], us: r.us[i] }));
-                  } : undefined,
-                });
-                data = collection.trajectories;
-                collections[`${method}/${iteration}`] = { rejected: collection.rejected, cold: collection.coldIterations, warm: collection.warmIterations };
-                if (previous === undefined) shared = data;
+                data.set(method, shared);
+                continue;
               }
-              const checkpoint = join(config.out, `checkpoint-seed${seed}-n${nTraj}-e${epochs}-${method}.ckpt`);
-              policies.set(method, trainMethod(method, data, epochs, seed, config, checkpoint));
+              console.log(`seed ${seed}, n_traj ${nTraj}, iteration ${iteration + 1}: collecting for ${previous ? method : 'all methods'}`);
+              const collection = await collectTrajectories(nTraj, solver, {
+                sampleStart: () => samplePendulumStarts(rng, 1)[0],
+                warmGuess: previous ? (starts) => {
+                  const r = previous.rollout(starts, PENDULUM_TASK.horizon);
+                  return starts.map((_, i) => ({ xs: r.xs[i], us: r.us[i] }));
+                } : undefined,
+              });
+              collections[`${method}/${iteration}`] = { rejected: collection.rejected, cold: collection.coldIterations, warm: collection.warmIterations };
+              data.set(method, collection.trajectories);
+              if (previous === undefined) shared = collection.trajectories;
             }
+            // Training: the methods train concurrently, one per worker thread.
+            const progress = new MultiProgress();
+            const artifacts = await Promise.all(config.methods.map((method) => {
+              const name = `seed${seed}-n${nTraj}-e${epochs}-${method}`;
+              const job = {
+                method,
+                trajectories: data.get(method)!.map(({ xs, us, K, fx, fu }) => ({ xs, us, K, fx, fu })),
+                epochs, seed, settings: trainingSettings(config),
+                checkpointPath: join(config.out, `checkpoint-${name}.ckpt`),
+                policyPath: join(config.out, `policy-${name}.ckpt`),
+              };
+              return trainers.train(job, (done, total, loss) => progress.update(`${method} (n_traj ${nTraj})`, done, total, `loss ${loss.toExponential(2)}`));
+            }));
+            config.methods.forEach((method, i) => policies.set(method, evaluatedFrom(method, artifacts[i], config, seed)));
           }
           const methods: Partial<Record<Method, MethodResult>> = {};
           for (const method of config.methods) {
             checkInterrupted();
             console.log(`seed ${seed}, n_traj ${nTraj}: evaluating ${method}`);
-            methods[method] = await evaluatePolicy(policies.get(method)!.evaluated, ctx);
+            methods[method] = await evaluatePolicy(policies.get(method)!, ctx);
           }
           seedResult.runs.push({ nTraj, epochs, methods, collections });
           save();
@@ -268,7 +254,8 @@ export async function runPendulum(config: PendulumConfig): Promise<PendulumResul
     results.interrupted = true;
     console.log('\ninterrupted: writing the results so far');
   } finally {
-    await pool.close();
+    onInterrupt = () => {};
+    await Promise.all([pool.close(), trainers.close()]);
   }
   results.finished = new Date().toISOString();
   save();
@@ -281,7 +268,10 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  installInterruptHandler(() => console.log('\nCtrl-C: stopping after the current step (press again to quit at once)'));
+  installInterruptHandler(() => {
+    console.log('\nCtrl-C: stopping, writing the results so far (press again to quit at once)');
+    onInterrupt();
+  });
   const t0 = performance.now();
   console.log(`pendulum experiment: seeds [${config.seeds}], n_traj [${config.nTraj}], epochs [${config.epochs}], methods [${config.methods}] -> ${config.out}`);
   const results = await runPendulum(config);

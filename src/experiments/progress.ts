@@ -55,3 +55,33 @@ export class Progress {
     }
   }
 }
+
+/**
+ * Several jobs progressing at once (trainings on worker threads): one status line on a
+ * terminal, redrawn in place; plain lines every 10 % of each job otherwise.
+ */
+export class MultiProgress {
+  private readonly jobs = new Map<string, { fraction: number; detail: string; decile: number }>();
+  private readonly tty = process.stdout.isTTY === true;
+  private readonly started = performance.now();
+
+  update(label: string, done: number, total: number, detail = ''): void {
+    const fraction = total > 0 ? Math.min(1, done / total) : 1;
+    const job = this.jobs.get(label) ?? { fraction: 0, detail: '', decile: -1 };
+    job.fraction = fraction;
+    job.detail = detail;
+    this.jobs.set(label, job);
+    const elapsed = ((performance.now() - this.started) / 1000).toFixed(0);
+    if (this.tty) {
+      const parts = [...this.jobs.entries()].map(([l, j]) => `${l} ${(100 * j.fraction).toFixed(0)}%`);
+      process.stdout.write(`\r  ${elapsed}s  ${parts.join(' | ')}   `);
+      if ([...this.jobs.values()].every((j) => j.fraction >= 1)) process.stdout.write('\n');
+      return;
+    }
+    const decile = Math.floor(fraction * 10);
+    if (decile > job.decile) {
+      job.decile = decile;
+      console.log(`  ${label}: ${(100 * fraction).toFixed(0)}% (${elapsed} s) ${detail}`);
+    }
+  }
+}
