@@ -212,6 +212,8 @@ export function solveConstrained(problem: OcpProblem, init: ConstrainedGuess = {
   let iterations = 0;
   let reason: StopReason = 'maxIterations';
   let violation = Number.POSITIVE_INFINITY;
+  // Phase timings summed over the inner solves (each reports only its own).
+  const phases = { derivativesMs: 0, backwardMs: 0, forwardMs: 0 };
   for (let outer = 0; outer < opt.maxOuterIterations; outer++) {
     al.rho = rho;
     const budget = opt.maxIterations - iterations;
@@ -219,6 +221,9 @@ export function solveConstrained(problem: OcpProblem, init: ConstrainedGuess = {
     workspace = inner.workspace;
     sol = inner.solution;
     iterations += sol.iterations;
+    phases.derivativesMs += sol.timings.derivativesMs;
+    phases.backwardMs += sol.timings.backwardMs;
+    phases.forwardMs += sol.timings.forwardMs;
     history.push(...sol.history);
     violation = al.evaluate(sol.xs, sol.us);
     if (history.length) history[history.length - 1]!.constraintViolation = violation;
@@ -259,6 +264,6 @@ export function solveConstrained(problem: OcpProblem, init: ConstrainedGuess = {
     history,
     multipliers: al.lambda.map((l) => l.slice()),
     constraintViolation: violation,
-    timings: { ...out.timings, totalMs: total, perIterationMs: iterations > 0 ? total / iterations : 0 },
+    timings: { totalMs: total, perIterationMs: iterations > 0 ? total / iterations : 0, ...phases },
   };
 }

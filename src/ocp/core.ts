@@ -305,7 +305,8 @@ function finalize(s: LoopState, reason: StopReason, iterations: number, history:
       s.mu = 0;
       while (!(ok = backward(s, curvature)) && s.mu < opt.regMax) s.mu = s.mu === 0 ? opt.regMin : s.mu * opt.regFactor;
       if (ok) {
-        exact = curvature;
+        // Exact only unregularized: with mu > 0 the pass is not the derivative of anything.
+        exact = curvature && s.mu === 0;
         break;
       }
     }

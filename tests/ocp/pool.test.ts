@@ -1,6 +1,7 @@
 /**
  * The worker pool gives the same results as the serial path (bit for bit: the same code
- * on the same machine), for DDP and FDDP requests, and a broken request rejects.
+ * on the same machine), for DDP, FDDP and constrained requests (multipliers included),
+ * and a broken request rejects.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,34 @@ describe('SolverPool', () => {
       expect(p.cost).toBe(serial.cost);
       for (const key of ['xs', 'us', 'K', 'k', 'Vx', 'Vxx'] as const) {
         expect(p[key].map((a) => Array.from(a))).toEqual(serial[key].map((a) => Array.from(a)));
+      }
+    }
+  }, 120_000);
+
+  it('constrained requests: the same solutions, multipliers and violations as the serial path', async () => {
+    const tasks = [
+      [1.0, 0.1, 0.4, 2.0, -0.2, 0.3],
+      [1.2, -0.1, 0.35, 2.1, 0.15, 0.3],
+      [0.9, 0.0, 0.3, 1.9, -0.05, 0.25],
+    ];
+    const requests: SolveRequest[] = tasks.map((cylinders) => ({
+      module: factoryModule,
+      factory: 'obstacleTask',
+      params: { cylinders },
+      solver: 'constrained',
+      options: { history: false, constraintTolerance: 1e-8 },
+    }));
+    const parallel = await pool.solveAll(requests);
+    for (let i = 0; i < requests.length; i++) {
+      const serial = await solveRequest(requests[i]!);
+      const p = parallel[i]!;
+      expect(serial.converged).toBe(true);
+      expect(p.converged).toBe(true);
+      expect(p.iterations).toBe(serial.iterations);
+      expect(p.cost).toBe(serial.cost);
+      expect(p.constraintViolation).toBe(serial.constraintViolation);
+      for (const key of ['xs', 'us', 'K', 'multipliers'] as const) {
+        expect(p[key]!.map((a) => Array.from(a))).toEqual(serial[key]!.map((a) => Array.from(a)));
       }
     }
   }, 120_000);
