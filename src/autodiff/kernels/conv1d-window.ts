@@ -23,7 +23,8 @@
 import { BLOCK, padded } from './gemm-core.js';
 import { scratch } from './scratch.js';
 import type { Conv1dGeometry, Floats } from './types.js';
-import { inArena, wasmWindow } from './wasm/runtime.js';
+import { WGRAD_TAPS } from './wasm/wgrad.js';
+import { inArena, wasmWgrad, wasmWindow } from './wasm/runtime.js';
 
 let windowCalls = 0;
 /** How many conv calls ran on the window kernel (tests use it to check the path is taken). */
@@ -154,3 +155,49 @@ export function conv1dInputAdjointWindow(dy: Floats, w: Floats, out: Floats, g: 
   return true;
 }
 
+
+/**
+ * The weight adjoint of a stride-1, dilation-1 conv1d on the wgrad kernels (wasm/wgrad.ts),
+ * vectorized along positions: dy and x are copied (zero-padded) into WebAssembly memory and
+ * nothing is packed. The K taps are covered by tiles of up to 4. Needs an even number of
+ * output channels (tiles are channel pairs), and is used where it measured faster than the
+ * packed product (rows of at least 16 positions, K >= 2); returns false otherwise.
+ */
+export function conv1dWeightAdjointWindow(x: Floats, dy: Floats, out: Floats, g: Conv1dGeometry): boolean {
+  const { batch, inChannels: I, outChannels: O, inLength: L, outLength: T, kernelSize: K, stride, dilation, padding } = g;
+  if (wasmWgrad(1) === null || stride !== 1 || dilation !== 1 || O % 2 !== 0) return false;
+  // Measured against the packed path (wasm gemm tile) at batch 64, float64, in ms:
+  //   [24 -> 24, L 32, K 5]  0.67 vs 0.96     [24 -> 24, L 16, K 5]  0.35 vs 0.46
+  //   [32 -> 32, L 8, K 5]   0.67 vs 0.67     [32 -> 32, L 4, K 5]   0.20 vs 0.17
+  //   [24 -> 32, L 16, K 1]  0.21 vs 0.16
+  // Short rows pay the per-row loop overhead, and K = 1 tiles load 3 vectors per 2 products.
+  if (T < 16 || K < 2) return false;
+  const tEven = T + (T % 2);
+  const rowLen = tEven + K - 1; // the last pair of positions reads up to tEven - 1 + K - 1
+  const oPairs = O / 2;
+  const dp = scratch('window.a', batch * O * tEven);
+  const xp = scratch('window.x', batch * I * rowLen);
+  const c2 = scratch('window.c', I * O * WGRAD_TAPS * 2);
+  if (!inArena(dp) || !inArena(xp) || !inArena(c2)) return false;
+  padRows(dy, batch * O, T, 0, tEven, dp);
+  padRows(x, batch * I, L, padding, rowLen, xp);
+  windowCalls++;
+  for (let j0 = 0; j0 < K; j0 += WGRAD_TAPS) {
+    const n = Math.min(WGRAD_TAPS, K - j0);
+    wasmWgrad(n)!(
+      dp.byteOffset, xp.byteOffset + j0 * 8, c2.byteOffset, batch, I, oPairs, tEven / 2,
+      tEven * 8, O * tEven * 8, rowLen * 8, I * rowLen * 8,
+    );
+    // c2[(((i * oPairs + p) * 2 + h) * n + j) * 2 + lane] holds the partial sums of dW[2p + h, i, j0 + j].
+    for (let i = 0; i < I; i++) {
+      for (let p = 0; p < oPairs; p++) {
+        for (let h = 0; h < 2; h++) {
+          const src = 2 * n * ((i * oPairs + p) * 2 + h);
+          const dst = ((2 * p + h) * I + i) * K + j0;
+          for (let j = 0; j < n; j++) out[dst + j] = c2[src + 2 * j] + c2[src + 2 * j + 1];
+        }
+      }
+    }
+  }
+  return true;
+}

@@ -13,7 +13,7 @@
  * falls back to the default float64 backend, and kernelBackend(kernel, 'float64') says so.
  */
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
-import { conv1dInputAdjointWindow, conv1dWindow } from './conv1d-window.js';
+import { conv1dInputAdjointWindow, conv1dWeightAdjointWindow, conv1dWindow } from './conv1d-window.js';
 import { conv1dGpu, conv1dInputAdjointGpu, conv1dWeightAdjointGpu, gpuStatus, matmulGpu } from './gpu.js';
 import { matmulTs } from './matmul-ts.js';
 import { type MicroKernel, withMicroKernel } from './gemm-core.js';
@@ -65,7 +65,10 @@ const BACKENDS: Record<BackendName, Backend> = {
       if (g.inChannels >= 4 && g.batch * g.inLength * g.outChannels > 0 && conv1dInputAdjointWindow(dy, w, out, g)) return;
       withMicroKernel('wasm', () => conv1dInputAdjointTs(dy, w, out, g));
     },
-    conv1dWeightAdjoint: (x, dy, out, g) => withMicroKernel('wasm', () => conv1dWeightAdjointTs(x, dy, out, g)),
+    conv1dWeightAdjoint: (x, dy, out, g) => {
+      if (g.outChannels >= 4 && g.batch * g.outLength * g.inChannels > 0 && conv1dWeightAdjointWindow(x, dy, out, g)) return;
+      withMicroKernel('wasm', () => conv1dWeightAdjointTs(x, dy, out, g));
+    },
   },
   threads: {
     dtypes: ['float64', 'float32'],

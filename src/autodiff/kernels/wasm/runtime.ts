@@ -8,6 +8,7 @@
  */
 import { assembleModule } from './assembler.js';
 import { type GemmExport, gemmFunction } from './gemm.js';
+import { type WgradExport, wgradFunctions } from './wgrad.js';
 import { type WindowExport, windowFunction } from './window.js';
 
 /** 32 MiB: the packing buffers of the U-Net's largest product need well under 1 MiB. */
@@ -29,6 +30,8 @@ interface Engine {
   memory: WasmMemory;
   gemm: GemmExport;
   window: WindowExport;
+  /** wgrad[N - 1]: the weight-adjoint kernel with N taps per tile. */
+  wgrad: WgradExport[];
 }
 
 let engine: Engine | null | undefined;
@@ -39,12 +42,13 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, ...wgradFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
       gemm: exports.gemm as GemmExport,
       window: exports.window as WindowExport,
+      wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
     };
   } catch {
     engine = null;
@@ -68,6 +72,11 @@ export function arenaAllocate(length: number): Float64Array | null {
 /** The window micro-kernel (window.ts), or null when WebAssembly is unavailable. */
 export function wasmWindow(): WindowExport | null {
   return load()?.window ?? null;
+}
+
+/** The weight-adjoint kernel with N taps per tile (wgrad.ts), or null when unavailable. */
+export function wasmWgrad(N: number): WgradExport | null {
+  return load()?.wgrad[N - 1] ?? null;
 }
 
 export function inArena(x: Float64Array): boolean {

@@ -1,0 +1,82 @@
+/**
+ * Weight-adjoint micro-kernels of a stride-1, dilation-1 conv1d:
+ *
+ *   dW[o, i, j] = sum_{b, t} dy[b, o, t] xpad[b, i, t + j]
+ *
+ * The reduction runs along positions t, so these kernels vectorize over t instead of over
+ * columns of a matrix product: an f64x2 register holds the partial sums of even and odd t.
+ * A tile is 2 output channels x N consecutive taps of one input channel; per pair of
+ * positions it loads 2 dy pairs and N (unaligned) x pairs and does 2N multiply-adds, with
+ * the sums in registers over the whole reduction (every batch item). N <= 4 keeps the tile
+ * at the 8 + 3 vector registers of the gemm tile: a first version with all K = 5 taps in one
+ * tile (10 + 3 registers) ran at half the gemm's speed, as V8 spilled. The caller covers K
+ * taps with tiles of up to 4 (5 = 4 + 1), so no lane is wasted on taps past K.
+ *
+ *   wgradN(dy, x, c2, batch, inChannels, oPairs, tPairs, dyRow, dyBatch, xRow, xBatch)
+ *
+ * x points at tap j0 of the first row (the caller adds j0 * 8). The tiles' sums go to c2,
+ * [inChannels][oPairs][2][N] f64x2, and the caller adds the two lanes. Strides are in bytes;
+ * dy rows hold 2 tPairs values (zero-padded).
+ */
+import { type FunctionDef, I32, V128, op } from './assembler.js';
+
+export const WGRAD_TAPS = 4;
+
+const [DY, X, C2, NB, NI, OP, TP, DY_ROW, DY_BATCH, X_ROW, X_BATCH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const [B, I, O, T, DY_PTR, X_PTR, C_PTR] = [11, 12, 13, 14, 15, 16, 17];
+const FIRST_VECTOR = 18;
+
+const get = op.localGet;
+const set = op.localSet;
+const addTo = (local: number, amount: number[]) => [get(local), amount, op.i32Add, set(local)];
+const countUp = (counter: number, limit: number, body: number[][]) => [
+  op.i32Const(0), set(counter),
+  op.block, op.loop,
+  get(counter), get(limit), op.i32LtU, op.i32Eqz, op.brIf(1),
+  ...body,
+  ...addTo(counter, op.i32Const(1)),
+  op.br(0),
+  op.end, op.end,
+];
+
+function wgradFunction(N: number): FunctionDef {
+  const acc = Array.from({ length: 2 * N }, (_, k) => FIRST_VECTOR + k); // acc[h*N + j]
+  const [D0, D1, XV] = [FIRST_VECTOR + 2 * N, FIRST_VECTOR + 2 * N + 1, FIRST_VECTOR + 2 * N + 2];
+  const taps = Array.from({ length: N }, (_, j) => j);
+  const pair = [
+    get(DY_PTR), op.v128Load(0), set(D0),
+    get(DY_PTR), get(DY_ROW), op.i32Add, op.v128Load(0), set(D1),
+    ...taps.flatMap((j) => [
+      get(X_PTR), op.v128Load(8 * j), set(XV),
+      get(acc[j]), get(D0), get(XV), op.f64x2Mul, op.f64x2Add, set(acc[j]),
+      get(acc[N + j]), get(D1), get(XV), op.f64x2Mul, op.f64x2Add, set(acc[N + j]),
+    ]),
+    ...addTo(DY_PTR, op.i32Const(16)),
+    ...addTo(X_PTR, op.i32Const(16)),
+  ];
+  const tile = [
+    ...acc.flatMap((a) => [op.v128Zero(), set(a)]),
+    ...countUp(B, NB, [
+      // dy rows 2o and 2o + 1 of batch item b; x row i of batch item b.
+      get(DY), get(B), get(DY_BATCH), op.i32Mul, op.i32Add, get(O), get(DY_ROW), op.i32Mul, op.i32Const(1), op.i32Shl, op.i32Add, set(DY_PTR),
+      get(X), get(B), get(X_BATCH), op.i32Mul, op.i32Add, get(I), get(X_ROW), op.i32Mul, op.i32Add, set(X_PTR),
+      ...countUp(T, TP, pair),
+    ]),
+    ...acc.flatMap((a, k) => [get(C_PTR), get(a), op.v128Store(16 * k)]),
+    ...addTo(C_PTR, op.i32Const(32 * N)),
+  ];
+  return {
+    name: `wgrad${N}`,
+    params: new Array(11).fill(I32),
+    locals: [...new Array(7).fill(I32), ...new Array(2 * N + 3).fill(V128)],
+    body: [get(C2), set(C_PTR), ...countUp(I, NI, countUp(O, OP, tile))],
+  };
+}
+
+/** wgradFunctions[N - 1] computes N taps per tile. */
+export const wgradFunctions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1));
+
+export type WgradExport = (
+  dy: number, x: number, c2: number, batch: number, inChannels: number, oPairs: number, tPairs: number,
+  dyRow: number, dyBatch: number, xRow: number, xBatch: number,
+) => void;
