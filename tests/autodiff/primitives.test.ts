@@ -29,6 +29,9 @@ import {
   expandDims,
   grad,
   groupNorm,
+  groupNormalizeCurvatureP,
+  groupNormalizeTangentP,
+  curvatureReference,
   hessian,
   jvp,
   log,
@@ -518,6 +521,21 @@ const SPECS: AnySpec[] = [
       };
     },
   }),
+  spec({
+    name: 'groupNormalizeTangent and groupNormalizeCurvature (P_x(v) and its derivative in x, Q(x, v, u))',
+    arb: fc.record({ batch: dim(2), groups: dim(2), perGroup: dim(2), length: fc.integer({ min: 3, max: 4 }), curvature: fc.boolean() }),
+    build: ({ batch, groups, perGroup, length, curvature }, rng) => {
+      const shape = [batch, groups * perGroup, length];
+      const p = { groups, eps: 1e-5 };
+      if (!curvature) {
+        return { fn: ([x, v]) => bind(groupNormalizeTangentP, [x, v], p), xs: [values(rng, shape), values(rng, shape)] };
+      }
+      return {
+        fn: ([x, v, u]) => bind(groupNormalizeCurvatureP, [x, v, u], p),
+        xs: [values(rng, shape), values(rng, shape), values(rng, shape)],
+      };
+    },
+  }),
 ];
 
 describe(`every primitive: jvp vs central differences, adjoint identity, second order (seed ${SEED})`, () => {
@@ -529,6 +547,25 @@ describe(`float32 agrees with float64 (seed ${SEED})`, () => {
 });
 
 describe(`fused primitives equal the ops they fuse (seed ${SEED})`, () => {
+  it(`groupNormalizeCurvature equals forward mode through the composite P_x(v), and is symmetric (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(dim(3), dim(3), dim(3), fc.integer({ min: 1, max: 6 }), seedArb, (batch, groups, perGroup, length, seed) => {
+        const rng = new Rng(seed);
+        const shape = [batch, groups * perGroup, length];
+        const p = { groups, eps: 1e-5 };
+        const [x, v, u, w] = [0, 1, 2, 3].map(() => values(rng, shape));
+        const q = bind(groupNormalizeCurvatureP, [x, v, u], p);
+        assertClose(data(q), data(curvatureReference(x, v, u, p)), 1e-10, 'Q vs reference', 10);
+        assertClose(data(q), data(bind(groupNormalizeCurvatureP, [x, u, v], p)), 1e-12, 'Q symmetric in v, u', 10);
+        // <w, Q(x, v, u)> = <Q(x, v, w), u>: the VJP in x of P_x(v) is Q(x, v, ct).
+        const dot = (a: Tensor, b: Tensor) => sum(mul(a, b)).item();
+        const lhs = dot(w, q);
+        expect(Math.abs(lhs - dot(bind(groupNormalizeCurvatureP, [x, v, w], p), u))).toBeLessThan(1e-9 * (1 + Math.abs(lhs)));
+      }),
+      params,
+    );
+  });
+
   it(`affine = add(mul(x, scale), shift) and mishScale = v * mishGrad(x), bit for bit in float64; mulSumTo = sumToShape(mul(a, b)) (seed ${SEED})`, () => {
     fc.assert(
       fc.property(shapeArb(0, 4, 5), seedArb, fc.constantFrom('float64' as const, 'float32' as const), (shape, seed, dtype) => {

@@ -9,14 +9,15 @@
  *   P_x(v) = (v - mean(v) - xhat mean(xhat v)) / sigma,
  *
  * and it is symmetric, so the same fused map serves forward mode (P_x(t)) and reverse mode
- * (P_x(ct)). P_x(v) is a primitive too: linear in v (its rules in v are P_x again), while
- * its derivative in x, needed only for second order (the Sobolev term), comes from the
- * composite formula `tangentReference` differentiated by the engine itself.
+ * (P_x(ct)). P_x(v) is a primitive too: linear in v (its rules in v are P_x again); its
+ * derivative in x, needed for second order (the Sobolev term), is a third fused primitive,
+ * Q(x, v, u), whose own derivative in x comes from the composite formula `tangentReference`
+ * differentiated by the engine itself.
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { jvp } from '../forward.js';
 import { vjp } from '../reverse.js';
-import { ConcreteTensor, type Tensor, allocate } from '../tensor.js';
+import { ConcreteTensor, type Tensor, allocate, promote } from '../tensor.js';
 import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { reshape, sum } from './structural.js';
 
@@ -95,14 +96,81 @@ export const groupNormalizeTangentP: Primitive<NormParams> = primitive({
   jvp: ([x, v], [tx, tv], p) => {
     const y = bind(groupNormalizeTangentP, [x, v], p);
     const inV: MaybeTensor = tv === null ? null : bind(groupNormalizeTangentP, [x, tv], p);
-    const inX: MaybeTensor = tx === null ? null : jvp((xx: Tensor) => tangentReference(xx, v, p), [x], [tx])[1];
+    const inX: MaybeTensor = tx === null ? null : bind(groupNormalizeCurvatureP, [x, v, tx], p);
     return [y, inV === null ? inX : inX === null ? inV : add(inV, inX)];
   },
+  // The derivative in x is Q(x, v, .), and Q is symmetric in its last two arguments and
+  // self-adjoint in them (see groupNormalizeCurvatureP), so the VJP in x is Q(x, v, ct).
   vjp: (ct, [x, v], _y, p, needs) => [
-    needs[0] ? vjp((xx: Tensor) => tangentReference(xx, v, p), x)[1](ct)[0] : null,
+    needs[0] ? bind(groupNormalizeCurvatureP, [x, v, ct], p) : null,
     needs[1] ? bind(groupNormalizeTangentP, [x, ct], p) : null,
   ],
 });
+
+/**
+ * Q(x, v, u) = d/dx P_x(v) [u], the second derivative of x -> xhat, fused. Per group, with
+ * r = 1 / sigma, means over the group, a = mean(xhat u), c = mean(xhat v):
+ *
+ *   Q = -r^2 ( a (v - mean(v)) + c (u - mean(u)) + xhat (mean(u v) - mean(u) mean(v) - 3 a c) ).
+ *
+ * It is symmetric in v and u, and <w, Q(x, v, u)> is symmetric in all of v, u, w (it is the
+ * third derivative of a scalar up to the normalization's symmetric structure), so one loop
+ * gives both rules of P in x: the JVP Q(x, v, tx) and the VJP Q(x, v, ct). The Sobolev loss
+ * differentiates P (the network's JVP or VJP) once more in training, where the composite
+ * formula it replaces recorded about 25 ops per GroupNorm on the tape. Q's own derivative in x
+ * (third order, never needed in training) comes from the composite `curvatureReference`.
+ */
+export const groupNormalizeCurvatureP: Primitive<NormParams> = primitive({
+  name: 'groupNormalizeCurvature',
+  impl: ([x, v, u], { groups, eps }) => {
+    const { count, n } = layout(x, groups);
+    const { mean, invSigma } = groupStatistics(x.data, count, n, eps);
+    const out = allocate(promote(v.dtype, u.dtype), v.size);
+    const xd = x.data;
+    const vd = v.data;
+    const ud = u.data;
+    for (let g = 0; g < count; g++) {
+      const base = g * n;
+      const m = mean[g];
+      const r = invSigma[g];
+      let sv = 0, su = 0, suv = 0, sxv = 0, sxu = 0;
+      for (let i = base; i < base + n; i++) {
+        const xh = (xd[i] - m) * r;
+        sv += vd[i];
+        su += ud[i];
+        suv += ud[i] * vd[i];
+        sxv += xh * vd[i];
+        sxu += xh * ud[i];
+      }
+      const mv = sv / n, mu = su / n, a = sxu / n, c = sxv / n;
+      const k = suv / n - mu * mv - 3 * a * c;
+      const r2 = r * r;
+      for (let i = base; i < base + n; i++) {
+        const xh = (xd[i] - m) * r;
+        out[i] = -r2 * (a * (vd[i] - mv) + c * (ud[i] - mu) + xh * k);
+      }
+    }
+    return new ConcreteTensor(out, v.shape);
+  },
+  jvp: ([x, v, u], [tx, tv, tu], p) => {
+    const y = bind(groupNormalizeCurvatureP, [x, v, u], p);
+    const terms: Tensor[] = [];
+    if (tv !== null) terms.push(bind(groupNormalizeCurvatureP, [x, tv, u], p));
+    if (tu !== null) terms.push(bind(groupNormalizeCurvatureP, [x, v, tu], p));
+    if (tx !== null) terms.push(jvp((xx: Tensor) => curvatureReference(xx, v, u, p), [x], [tx])[1]);
+    return [y, terms.length === 0 ? null : terms.reduce((s, t) => add(s, t))];
+  },
+  vjp: (ct, [x, v, u], _y, p, needs) => [
+    needs[0] ? vjp((xx: Tensor) => curvatureReference(xx, v, u, p), x)[1](ct)[0] : null,
+    needs[1] ? bind(groupNormalizeCurvatureP, [x, u, ct], p) : null,
+    needs[2] ? bind(groupNormalizeCurvatureP, [x, v, ct], p) : null,
+  ],
+});
+
+/** Q(x, v, u) by definition: forward mode through the composite P_x(v), in direction u. */
+export function curvatureReference(x: Tensor, v: Tensor, u: Tensor, p: NormParams): Tensor {
+  return jvp((xx: Tensor) => tangentReference(xx, v, p), [x], [u])[1];
+}
 
 /** P_x(v) written with ops: the definition the fused loop implements, differentiable in x. */
 export function tangentReference(x: Tensor, v: Tensor, { groups, eps }: NormParams): Tensor {
