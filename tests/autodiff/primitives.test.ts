@@ -41,6 +41,8 @@ import {
   minimum,
   mish,
   mishScale,
+  mishCurvature,
+  mishGrad2,
   mul,
   mulSumTo,
   neg,
@@ -508,6 +510,14 @@ const SPECS: AnySpec[] = [
     build: (shape, rng) => ({ fn: ([v, x]) => mishScale(v, x), xs: [values(rng, shape), values(rng, shape)] }),
   }),
   spec({
+    name: "mishCurvature (a * b * mish''(x))",
+    arb: shapeArb(0, 3, 4),
+    build: (shape, rng) => ({
+      fn: ([a, b, x]) => mishCurvature(a, b, x),
+      xs: [values(rng, shape), values(rng, shape), values(rng, shape)],
+    }),
+  }),
+  spec({
     name: 'groupNorm (with and without weight and bias)',
     arb: fc.record({ batch: dim(2), groups: dim(3), perGroup: dim(2), length: fc.integer({ min: 3, max: 5 }), affine: fc.boolean() }),
     build: ({ batch, groups, perGroup, length, affine }, rng) => {
@@ -577,6 +587,7 @@ describe(`fused primitives equal the ops they fuse (seed ${SEED})`, () => {
         if (dtype === 'float64') {
           expect(data(affine(x, s, b))).toEqual(data(add(mul(x, s), b)));
           expect(data(mishScale(y, x))).toEqual(data(mul(y, mishGrad(x))));
+          expect(data(mishCurvature(y, s.size === x.size ? s : x, x))).toEqual(data(mul(mul(y, s.size === x.size ? s : x), mishGrad2(x))));
         } else {
           // float32: the fused loops round once, where the unfused ops round each intermediate.
           assertClose(data(affine(x, s, b)), data(add(mul(x, s), b)), 2 ** -22, 'affine float32', 10);

@@ -5,8 +5,9 @@
  * and reverse mode sums each cotangent back to its input's shape (`sumToShape`).
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
-import { binaryKernel, binaryMap, unaryKernel, unaryMap, whereMap } from '../elementwise-kernels.js';
-import { type ConcreteTensor, type DType, Tensor, convert, full, scalar } from '../tensor.js';
+import { HELPERS, binaryKernel, binaryMap, unaryKernel, unaryMap, whereMap } from '../elementwise-kernels.js';
+import { sameShape } from '../shape.js';
+import { ConcreteTensor, type DType, type Floats, Tensor, allocate, convert, full, promote, scalar } from '../tensor.js';
 import { jvp } from '../forward.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
@@ -84,15 +85,53 @@ export const mishScaleP: Primitive<null> = primitive({
   jvp: ([v, x], [tv, tx]) => {
     const y = mishScale(v, x);
     const fromV = tv === null ? null : mishScale(tv, x);
-    const fromX = tx === null ? null : mul(mul(v, tx), mishGrad2(x));
+    const fromX = tx === null ? null : mishCurvature(v, tx, x);
     const t = addTangents(fromV, fromX);
     return [y, t === null ? null : fitTangent(t, y.shape)];
   },
   vjp: (ct, [v, x], _y, _p, needs) => [
     needs[0] ? sumToShape(mishScale(ct, x), v.shape) : null,
-    needs[1] ? sumToShape(mul(mul(ct, v), mishGrad2(x)), x.shape) : null,
+    needs[1] ? sumToShape(mishCurvature(ct, v, x), x.shape) : null,
   ],
 });
+
+/**
+ * mishCurvature(a, b, x) = a * b * mish''(x) in one pass (three arrays of one shape), the
+ * derivative of mishScale in x, which the Sobolev loss's second-order pass evaluates at every
+ * Mish; unfused it was mishGrad2 and two products. Linear in a and in b; its derivative in x
+ * needs mish''', taken by forward mode through mishGrad2 (whose own rule is the composite).
+ */
+export const mishCurvatureP: Primitive<null> = primitive({
+  name: 'mishCurvature',
+  impl: ([a, b, x]) => {
+    const out = allocate(promote(promote(a.dtype, b.dtype), x.dtype), x.size);
+    mishCurvatureLoop(out, a.data, b.data, x.data, out.length);
+    return new ConcreteTensor(out, x.shape);
+  },
+  jvp: ([a, b, x], [ta, tb, tx]) => {
+    const y = mishCurvature(a, b, x);
+    const terms: Tensor[] = [];
+    if (ta !== null) terms.push(mishCurvature(ta, b, x));
+    if (tb !== null) terms.push(mishCurvature(a, tb, x));
+    if (tx !== null) terms.push(mul(mul(a, b), jvp(mishGrad2, [x], [tx])[1]));
+    return [y, terms.length === 0 ? null : terms.reduce((s, t) => add(s, t))];
+  },
+  vjp: (ct, [a, b, x], _y, _p, needs) => [
+    needs[0] ? mishCurvature(ct, b, x) : null,
+    needs[1] ? mishCurvature(a, ct, x) : null,
+    needs[2] ? mul(mul(ct, mul(a, b)), jvp(mishGrad2, [x], [full(x.shape, 1, x.dtype)])[1]) : null,
+  ],
+});
+const mishCurvatureLoop = new Function(
+  'mishGrad2',
+  'return function (out, a, b, x, n) { for (let i = 0; i < n; i++) out[i] = a[i] * b[i] * mishGrad2(x[i]); };',
+)(HELPERS.mishGrad2) as (out: Floats, a: Floats, b: Floats, x: Floats, n: number) => void;
+
+/** a * b * mish''(x); fused when the three shapes agree (always, inside mishScale's rules). */
+export function mishCurvature(a: Tensor, b: Tensor, x: Tensor): Tensor {
+  if (sameShape(a.shape, x.shape) && sameShape(b.shape, x.shape)) return bind(mishCurvatureP, [a, b, x], null);
+  return mul(mul(a, b), mishGrad2(x));
+}
 
 /** mish''(x) = S (2 + x (1 - s - 2 t s)), S = (1 - t^2) s, t = tanh(softplus(x)), s = sigmoid(x), in ops. */
 function mishGrad2Composite(x: Tensor): Tensor {

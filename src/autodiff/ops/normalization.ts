@@ -26,8 +26,31 @@ interface NormParams {
   eps: number;
 }
 
-/** Mean and 1 / sigma of each group of `x` (viewed as [groups total, n]). */
-function groupStatistics(x: Float64Array | Float32Array, count: number, n: number, eps: number) {
+interface Statistics {
+  n: number;
+  eps: number;
+  mean: Float64Array;
+  invSigma: Float64Array;
+}
+
+/**
+ * The statistics of the last few arrays normalized, by array. One GroupNorm's x meets all three
+ * primitives (the forward pass, P_x in the first-order pass, Q in the second), and each needs
+ * its group means and 1 / sigma: computing them costs two of a rule's four passes over x.
+ * Tensors are immutable, so an array's statistics never change; a WeakMap lets them go with it.
+ */
+const statisticsCache = new WeakMap<Float64Array | Float32Array, Statistics>();
+
+/** Mean and 1 / sigma of each group of `x` (viewed as [groups total, n]), cached per array. */
+function groupStatistics(x: Float64Array | Float32Array, count: number, n: number, eps: number): Statistics {
+  const cached = statisticsCache.get(x);
+  if (cached !== undefined && cached.n === n && cached.eps === eps) return cached;
+  const stats = computeStatistics(x, count, n, eps);
+  statisticsCache.set(x, stats);
+  return stats;
+}
+
+function computeStatistics(x: Float64Array | Float32Array, count: number, n: number, eps: number): Statistics {
   const mean = new Float64Array(count);
   const invSigma = new Float64Array(count);
   for (let g = 0; g < count; g++) {
@@ -43,7 +66,7 @@ function groupStatistics(x: Float64Array | Float32Array, count: number, n: numbe
     mean[g] = m;
     invSigma[g] = 1 / Math.sqrt(v / n + eps);
   }
-  return { mean, invSigma };
+  return { n, eps, mean, invSigma };
 }
 
 function layout(x: ConcreteTensor, groups: number): { count: number; n: number } {
