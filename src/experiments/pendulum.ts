@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../autodiff/index.js';
 import { loadPolicy } from '../diffusion/index.js';
 import { SolverPool } from '../ocp/index.js';
-import { type SolvedTrajectory, collectTrajectories, requestSolver } from '../learning/collect.js';
+import { requestSolver } from '../learning/collect.js';
+import { interplay } from '../learning/interplay.js';
 import { type EvaluatedPolicy, type MethodResult, type SolverAloneResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
 import {
   PENDULUM_TASK, PENDULUM_TASK_MODULE, pendulumCost, pendulumModel, pendulumSwingUp, samplePendulumStarts,
@@ -203,53 +204,40 @@ export async function runPendulum(config: PendulumConfig): Promise<PendulumResul
       results.seeds.push(seedResult);
       for (const nTraj of config.nTraj) {
         for (const epochs of config.epochs) {
-          const policies = new Map<Method, EvaluatedPolicy>();
-          let shared: SolvedTrajectory[] | null = null;
-          const collections: Record<string, { rejected: number; cold: number[]; warm: number[] }> = {};
-          for (let iteration = 0; iteration < config.nAlgo; iteration++) {
-            // Data: the first iteration's cold solves serve every method; later ones warm-start from each method's policy.
-            const data = new Map<Method, SolvedTrajectory[]>();
-            for (const method of config.methods) {
-              checkInterrupted();
-              const previous = policies.get(method);
-              if (previous === undefined && shared !== null) {
-                data.set(method, shared);
-                continue;
-              }
-              console.log(`seed ${seed}, n_traj ${nTraj}, iteration ${iteration + 1}: collecting for ${previous ? method : 'all methods'}`);
-              const collection = await collectTrajectories(nTraj, solver, {
-                sampleStart: () => samplePendulumStarts(rng, 1)[0],
-                warmGuess: previous ? (starts) => {
-                  const r = previous.rollout(starts, PENDULUM_TASK.horizon);
-                  return starts.map((_, i) => ({ xs: r.xs[i], us: r.us[i] }));
-                } : undefined,
-              });
-              collections[`${method}/${iteration}`] = { rejected: collection.rejected, cold: collection.coldIterations, warm: collection.warmIterations };
-              data.set(method, collection.trajectories);
-              if (previous === undefined) shared = collection.trajectories;
-            }
-            // Training: the methods train concurrently, one per worker thread.
-            const progress = new MultiProgress();
-            const artifacts = await Promise.all(config.methods.map((method) => {
-              const name = `seed${seed}-n${nTraj}-e${epochs}-${method}`;
-              const job = {
-                method,
-                trajectories: data.get(method)!.map(({ xs, us, K, fx, fu }) => ({ xs, us, K, fx, fu })),
-                epochs, seed, settings: trainingSettings(config),
-                checkpointPath: join(config.out, `checkpoint-${name}.ckpt`),
-                policyPath: join(config.out, `policy-${name}.ckpt`),
-              };
-              return trainers.train(job, (done, total, loss) => progress.update(`${method} (n_traj ${nTraj})`, done, total, `loss ${loss.toExponential(2)}`));
-            }));
-            config.methods.forEach((method, i) => policies.set(method, evaluatedFrom(method, artifacts[i], config, seed)));
-          }
+          const { policies, collections } = await interplay({
+            methods: config.methods,
+            iterations: config.nAlgo,
+            trajectories: nTraj,
+            T: PENDULUM_TASK.horizon,
+            solver,
+            sampleStart: () => samplePendulumStarts(rng, 1)[0],
+            checkpoint: checkInterrupted,
+            log: (message) => console.log(`seed ${seed}, n_traj ${nTraj}, ${message}`),
+            train: async (buffers, iteration) => {
+              // The methods train concurrently, one per worker thread.
+              const progress = new MultiProgress();
+              const artifacts = await Promise.all(config.methods.map((method) => {
+                const name = `seed${seed}-n${nTraj}-e${epochs}-it${iteration}-${method}`;
+                const job = {
+                  method,
+                  trajectories: buffers.get(method)!.map(({ xs, us, K, fx, fu }) => ({ xs, us, K, fx, fu })),
+                  epochs, seed, settings: trainingSettings(config),
+                  checkpointPath: join(config.out, `checkpoint-${name}.ckpt`),
+                  policyPath: join(config.out, `policy-${name}.ckpt`),
+                };
+                return trainers.train(job, (done, total, loss) => progress.update(`${method} (n_traj ${nTraj})`, done, total, `loss ${loss.toExponential(2)}`));
+              }));
+              return config.methods.map((method, i) => evaluatedFrom(method, artifacts[i], config, seed));
+            },
+          });
           const methods: Partial<Record<Method, MethodResult>> = {};
           for (const method of config.methods) {
             checkInterrupted();
             console.log(`seed ${seed}, n_traj ${nTraj}: evaluating ${method}`);
             methods[method] = await evaluatePolicy(policies.get(method)!, ctx);
           }
-          seedResult.runs.push({ nTraj, epochs, methods, collections });
+          const summary = Object.fromEntries(Object.entries(collections).map(([k, c]) => [k, { rejected: c.rejected, cold: c.coldIterations, warm: c.warmIterations }]));
+          seedResult.runs.push({ nTraj, epochs, methods, collections: summary });
           save();
         }
       }

@@ -14,9 +14,9 @@ import { collectTrajectories, requestSolver } from '../../src/learning/collect.j
 import { PENDULUM_TASK_MODULE, pendulumModel, samplePendulumStarts } from '../../src/learning/pendulum-task.js';
 
 describe('pendulum experiment', () => {
-  it('runs end to end on a tiny configuration and writes complete, finite results', async () => {
+  it('runs Alg. 1 (two iterations) end to end on a tiny configuration and writes complete, finite results', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pendulum-'));
-    const config = parseConfig(['--n-traj', '2', '--epochs', '4', '--eval-tasks', '3', '--th', '16', '--ta', '8', '--workers', '1', '--out', out])!;
+    const config = parseConfig(['--n-traj', '2', '--epochs', '4', '--eval-tasks', '3', '--th', '16', '--ta', '8', '--n-algo', '2', '--workers', '1', '--out', out])!;
     config.unetDownDims = [8, 8];
     config.mlpHidden = [16, 16];
     const results = await runPendulum(config);
@@ -32,6 +32,9 @@ describe('pendulum experiment', () => {
     }
     expect(Number.isFinite(json.toAlone.cost.mean) && json.toAlone.convergedRate >= 0).toBe(true);
     expect(results.interrupted).toBe(false);
+    // Alg. 1's second iteration collected per method, warm-started from each policy.
+    const collections = json.seeds[0].runs[0].collections;
+    for (const method of ['sob-diff', 'diff', 'mlp', 'sob-mlp']) expect(collections[`${method}/1`].warm.length).toBeGreaterThanOrEqual(2);
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| Sob+Diff | 2 |');
   });
 
