@@ -1,8 +1,9 @@
 /**
- * Progress for long phases: a bar redrawn in place on a terminal, plain lines (every 10 %)
- * otherwise, so logs stay readable. And a clean Ctrl-C: the first SIGINT sets a flag that
- * long loops check (they stop by throwing `Interrupted`, so the caller can write what it has);
- * a second one exits at once.
+ * Progress for long phases: a status line redrawn in place on a terminal, plain lines (every
+ * 10 %) otherwise, so logs stay readable. And a clean Ctrl-C: the first SIGINT sets a flag
+ * that long loops check (they stop by throwing `Interrupted`, so the caller can write what it
+ * has) and runs the caller's handler (which aborts the training workers); a second one exits
+ * at once.
  */
 export class Interrupted extends Error {
   constructor() {
@@ -26,38 +27,8 @@ export function checkInterrupted(): void {
   if (interrupted) throw new Interrupted();
 }
 
-export class Progress {
-  private lastDecile = -1;
-  private readonly started = performance.now();
-  private readonly tty = process.stdout.isTTY === true;
-
-  constructor(
-    private readonly label: string,
-    private readonly total: number,
-  ) {}
-
-  update(done: number, detail = ''): void {
-    checkInterrupted();
-    const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
-    const elapsed = (performance.now() - this.started) / 1000;
-    if (this.tty) {
-      const width = 24;
-      const filled = Math.round(fraction * width);
-      const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
-      process.stdout.write(`\r  ${this.label} [${bar}] ${(100 * fraction).toFixed(0).padStart(3)}% ${elapsed.toFixed(0)}s ${detail}   `);
-      if (fraction >= 1) process.stdout.write('\n');
-      return;
-    }
-    const decile = Math.floor(fraction * 10);
-    if (decile > this.lastDecile) {
-      this.lastDecile = decile;
-      console.log(`  ${this.label}: ${(100 * fraction).toFixed(0)}% (${elapsed.toFixed(0)} s) ${detail}`);
-    }
-  }
-}
-
 /**
- * Several jobs progressing at once (trainings on worker threads): one status line on a
+ * Jobs progressing at once (the trainings on worker threads): one status line on a
  * terminal, redrawn in place; plain lines every 10 % of each job otherwise.
  */
 export class MultiProgress {
