@@ -12,6 +12,7 @@ import { ConcreteTensor, type DType, type Floats, allocate, promote } from './te
 
 type ContiguousLoop = (out: Floats, a: Floats, b: Floats, n: number) => void;
 type ScalarLoop = (out: Floats, a: Floats, y: number, n: number) => void;
+type RunLoop = (out: Floats, a: Floats, o: number, y: number, n: number) => void;
 type StridedLoop = (out: Floats, o: number, a: Floats, ia: number, da: number, b: Floats, ib: number, db: number, n: number) => void;
 
 /** A unary op: `expr` computes the result from `x`. */
@@ -27,6 +28,10 @@ export interface BinaryKernel {
   readonly scalarRight: ScalarLoop;
   readonly scalarLeft: ScalarLoop;
   readonly strided: StridedLoop;
+  /** out[o + j] = f(a[o + j], y) for j < n: a run of the full operand against one value of the other. */
+  readonly runRight: RunLoop;
+  /** out[o + j] = f(x, b[o + j]) for j < n. */
+  readonly runLeft: RunLoop;
 }
 
 /** Scalar functions an op's expression may call, passed into the generated code (the jit uses them too). */
@@ -86,6 +91,8 @@ export function binaryKernel(expr: string): BinaryKernel {
       'out, o, a, ia, da, b, ib, db, n',
       `for (let j = 0; j < n; j++) { const x = a[ia + j * da], y = b[ib + j * db]; out[o + j] = ${expr}; }`,
     ),
+    runRight: compile('out, a, o, y, n', `for (let i = o, end = o + n; i < end; i++) { const x = a[i]; out[i] = ${expr}; }`),
+    runLeft: compile('out, b, o, x, n', `for (let i = o, end = o + n; i < end; i++) { const y = b[i]; out[i] = ${expr}; }`),
   };
 }
 
@@ -121,10 +128,31 @@ export function binaryMap(
   }
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocate(dtype, sizeOf(shape));
+  if (sameShape(a.shape, shape) && runs(out, ad, bd, b.shape, shape, kernel.runRight)) return new ConcreteTensor(out, shape);
+  if (sameShape(b.shape, shape) && runs(out, bd, ad, a.shape, shape, kernel.runLeft)) return new ConcreteTensor(out, shape);
   walk(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)], (o, [ia, ib], n, [da, db]) =>
     kernel.strided(out, o, ad, ia, da, bd, ib, db, n),
   );
   return new ConcreteTensor(out, shape);
+}
+
+/**
+ * One operand has the output's shape and the other (`small`) is constant along its trailing
+ * axes: a bias [1, C, 1] or a scale [B, C, 1] against activations [B, C, T]. Run the loop over
+ * each contiguous run of the full operand with the small operand's value, instead of the
+ * general walk's strided rows (measured: 3 % of an L_Diff step went to that walk). Returns
+ * false when the runs would be shorter than 4 values.
+ */
+function runs(out: Floats, full: Floats, small: Floats, smallShape: Shape, shape: Shape, loop: RunLoop): boolean {
+  const strides = broadcastStrides(smallShape, shape);
+  let k = shape.length;
+  while (k > 0 && (strides[k - 1] === 0 || shape[k - 1] === 1)) k--;
+  const inner = sizeOf(shape.slice(k));
+  if (inner < 4) return false;
+  walk(shape.slice(0, k), [strides.slice(0, k)], (o, [i], n, [d]) => {
+    for (let j = 0; j < n; j++) loop(out, full, (o + j) * inner, small[i + j * d], inner);
+  });
+  return true;
 }
 
 /** `cond ? a : b` elementwise, broadcasting all three. */
