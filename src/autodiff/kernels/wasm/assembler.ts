@@ -76,10 +76,13 @@ export const op = {
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   v128Load: (offset = 0) => simd(0x00, ...memarg(3, offset)),
   v128Load64Splat: (offset = 0) => simd(0x0a, ...memarg(3, offset)),
+  v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(2, offset)),
   v128Store: (offset = 0) => simd(0x0b, ...memarg(3, offset)),
   v128Zero: () => simd(0x0c, ...new Array(16).fill(0)),
   f64x2Add: simd(0xf0),
   f64x2Mul: simd(0xf2),
+  f32x4Add: simd(0xe4),
+  f32x4Mul: simd(0xe6),
 };
 
 export interface FunctionDef {

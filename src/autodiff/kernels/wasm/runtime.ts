@@ -8,8 +8,8 @@
  */
 import { assembleModule } from './assembler.js';
 import { type GemmExport, gemmFunction } from './gemm.js';
-import { type WgradExport, wgradFunctions } from './wgrad.js';
-import { type WindowExport, windowFunction } from './window.js';
+import { type WgradExport, wgradF32Functions, wgradFunctions } from './wgrad.js';
+import { type WindowExport, windowF32Function, windowFunction } from './window.js';
 
 /** 32 MiB: the packing buffers of the U-Net's largest product need well under 1 MiB. */
 const PAGES = 512;
@@ -30,8 +30,10 @@ interface Engine {
   memory: WasmMemory;
   gemm: GemmExport;
   window: WindowExport;
+  windowF32: WindowExport;
   /** wgrad[N - 1]: the weight-adjoint kernel with N taps per tile. */
   wgrad: WgradExport[];
+  wgradF32: WgradExport[];
 }
 
 let engine: Engine | null | undefined;
@@ -42,13 +44,15 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, ...wgradFunctions], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, ...wgradFunctions, ...wgradF32Functions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
       gemm: exports.gemm as GemmExport,
       window: exports.window as WindowExport,
+      windowF32: exports.windowF32 as WindowExport,
       wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
+      wgradF32: wgradF32Functions.map((f) => exports[f.name] as WgradExport),
     };
   } catch {
     engine = null;
@@ -69,17 +73,19 @@ export function arenaAllocate(length: number): Float64Array | null {
   return view;
 }
 
-/** The window micro-kernel (window.ts), or null when WebAssembly is unavailable. */
-export function wasmWindow(): WindowExport | null {
-  return load()?.window ?? null;
+/** The window micro-kernel (window.ts) for float64 or float32 operands, or null when WebAssembly is unavailable. */
+export function wasmWindow(f32 = false): WindowExport | null {
+  const e = load();
+  return e === null ? null : f32 ? e.windowF32 : e.window;
 }
 
 /** The weight-adjoint kernel with N taps per tile (wgrad.ts), or null when unavailable. */
-export function wasmWgrad(N: number): WgradExport | null {
-  return load()?.wgrad[N - 1] ?? null;
+export function wasmWgrad(N: number, f32 = false): WgradExport | null {
+  const e = load();
+  return e === null ? null : (f32 ? e.wgradF32 : e.wgrad)[N - 1] ?? null;
 }
 
-export function inArena(x: Float64Array): boolean {
+export function inArena(x: Float64Array | Float32Array): boolean {
   return engine !== null && engine !== undefined && x.buffer === engine.memory.buffer;
 }
 

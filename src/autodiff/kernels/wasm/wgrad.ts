@@ -4,7 +4,8 @@
  *   dW[o, i, j] = sum_{b, t} dy[b, o, t] xpad[b, i, t + j]
  *
  * The reduction runs along positions t, so these kernels vectorize over t instead of over
- * columns of a matrix product: an f64x2 register holds the partial sums of even and odd t.
+ * columns of a matrix product: an f64x2 register holds the partial sums of even and odd t
+ * (an f32x4 one, in the float32 variants, those of t mod 4).
  * A tile is 2 output channels x N consecutive taps of one input channel; per pair of
  * positions it loads 2 dy pairs and N (unaligned) x pairs and does 2N multiply-adds, with
  * the sums in registers over the whole reduction (every batch item). N <= 4 keeps the tile
@@ -14,9 +15,9 @@
  *
  *   wgradN(dy, x, c2, batch, inChannels, oPairs, tPairs, dyRow, dyBatch, xRow, xBatch)
  *
- * x points at tap j0 of the first row (the caller adds j0 * 8). The tiles' sums go to c2,
- * [inChannels][oPairs][2][N] f64x2, and the caller adds the two lanes. Strides are in bytes;
- * dy rows hold 2 tPairs values (zero-padded).
+ * x points at tap j0 of the first row (the caller adds j0 elements). The tiles' sums go to c2,
+ * [inChannels][oPairs][2][N] vectors, and the caller adds the lanes. Strides are in bytes;
+ * dy rows hold tPairs vectors of positions (zero-padded).
  */
 import { type FunctionDef, I32, V128, op } from './assembler.js';
 
@@ -39,7 +40,16 @@ const countUp = (counter: number, limit: number, body: number[][]) => [
   op.end, op.end,
 ];
 
-function wgradFunction(N: number): FunctionDef {
+/** f64x2 (2 positions per vector) or f32x4 (4 positions, for float32 calls). */
+interface Lanes {
+  suffix: string;
+  add: number[];
+  mul: number[];
+}
+const F64: Lanes = { suffix: '', add: op.f64x2Add, mul: op.f64x2Mul };
+const F32: Lanes = { suffix: 'F32', add: op.f32x4Add, mul: op.f32x4Mul };
+
+function wgradFunction(N: number, e: Lanes, bytes: number): FunctionDef {
   const acc = Array.from({ length: 2 * N }, (_, k) => FIRST_VECTOR + k); // acc[h*N + j]
   const [D0, D1, XV] = [FIRST_VECTOR + 2 * N, FIRST_VECTOR + 2 * N + 1, FIRST_VECTOR + 2 * N + 2];
   const taps = Array.from({ length: N }, (_, j) => j);
@@ -47,9 +57,9 @@ function wgradFunction(N: number): FunctionDef {
     get(DY_PTR), op.v128Load(0), set(D0),
     get(DY_PTR), get(DY_ROW), op.i32Add, op.v128Load(0), set(D1),
     ...taps.flatMap((j) => [
-      get(X_PTR), op.v128Load(8 * j), set(XV),
-      get(acc[j]), get(D0), get(XV), op.f64x2Mul, op.f64x2Add, set(acc[j]),
-      get(acc[N + j]), get(D1), get(XV), op.f64x2Mul, op.f64x2Add, set(acc[N + j]),
+      get(X_PTR), op.v128Load(bytes * j), set(XV),
+      get(acc[j]), get(D0), get(XV), e.mul, e.add, set(acc[j]),
+      get(acc[N + j]), get(D1), get(XV), e.mul, e.add, set(acc[N + j]),
     ]),
     ...addTo(DY_PTR, op.i32Const(16)),
     ...addTo(X_PTR, op.i32Const(16)),
@@ -66,15 +76,16 @@ function wgradFunction(N: number): FunctionDef {
     ...addTo(C_PTR, op.i32Const(32 * N)),
   ];
   return {
-    name: `wgrad${N}`,
+    name: `wgrad${e.suffix}${N}`,
     params: new Array(11).fill(I32),
     locals: [...new Array(7).fill(I32), ...new Array(2 * N + 3).fill(V128)],
     body: [get(C2), set(C_PTR), ...countUp(I, NI, countUp(O, OP, tile))],
   };
 }
 
-/** wgradFunctions[N - 1] computes N taps per tile. */
-export const wgradFunctions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1));
+/** wgradFunctions[N - 1] computes N taps per tile in float64; wgradF32Functions in float32. */
+export const wgradFunctions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F64, 8));
+export const wgradF32Functions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F32, 4));
 
 export type WgradExport = (
   dy: number, x: number, c2: number, batch: number, inChannels: number, oPairs: number, tPairs: number,

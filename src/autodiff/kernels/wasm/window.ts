@@ -1,5 +1,6 @@
 /**
- * The "window" micro-kernel: the 4 x 4 f64x2 tile of gemm.ts, but with the B operand read
+ * The "window" micro-kernel: the 4 x 4 f64x2 tile of gemm.ts (or a 4 x 8 f32x4 tile for
+ * float32 calls), but with the B operand read
  * straight out of a (zero-padded) activation buffer instead of a packed panel. A convolution
  * over contiguous positions never needs its im2col matrix: the 4 columns t0..t0+3 of im2col
  * at reduction row (channel c, tap j) are the 4 consecutive values x[c, t0 + j*dil ..], one
@@ -19,7 +20,8 @@
  *
  *   window(a, aPanel, mTiles, b, nu, bu, nv, bv, n1, s1, n2, s2, c, cu, cv, ldc, accumulate)
  *
- * C rows 4q..4q+3 of a tile start at c + u*cu + v*cv + 4q*ldc. All addresses are bytes.
+ * C rows 4q..4q+3 of a tile start at c + u*cu + v*cv + 4q*ldc. All addresses are bytes (the
+ * strides listed above are float64's; `windowF32` takes them with 4-byte elements).
  */
 import { type FunctionDef, I32, V128, op } from './assembler.js';
 
@@ -54,60 +56,78 @@ const countDown = (counter: number, count: number, body: number[][]) => [
   op.end, op.end,
 ];
 
-function rowUpdate(r: number): number[][] {
-  return [
-    get(A_PTR), op.v128Load64Splat(8 * r), set(AV),
-    get(ACC[2 * r]), get(AV), get(B01), op.f64x2Mul, op.f64x2Add, set(ACC[2 * r]),
-    get(ACC[2 * r + 1]), get(AV), get(B23), op.f64x2Mul, op.f64x2Add, set(ACC[2 * r + 1]),
+/**
+ * The element type: f64 (2 lanes, a tile of 4 rows x 4 columns) or f32 (4 lanes, 4 rows x 8
+ * columns, twice the products per instruction). Either way a tile row is 2 vectors (32 bytes)
+ * of C and of each B step, and A holds 4 row values per step.
+ */
+interface Lanes {
+  bytes: number;
+  splat: (offset: number) => number[];
+  add: number[];
+  mul: number[];
+}
+const F64: Lanes = { bytes: 8, splat: op.v128Load64Splat, add: op.f64x2Add, mul: op.f64x2Mul };
+const F32: Lanes = { bytes: 4, splat: op.v128Load32Splat, add: op.f32x4Add, mul: op.f32x4Mul };
+
+function windowBody(e: Lanes): number[][] {
+  const rowUpdate = (r: number): number[][] => [
+    get(A_PTR), e.splat(e.bytes * r), set(AV),
+    get(ACC[2 * r]), get(AV), get(B01), e.mul, e.add, set(ACC[2 * r]),
+    get(ACC[2 * r + 1]), get(AV), get(B23), e.mul, e.add, set(ACC[2 * r + 1]),
   ];
+  const rowStore = (r: number, accumulate: boolean): number[][] => {
+    const half = (lane: number, offset: number) =>
+      accumulate
+        ? [get(C_ROW), get(C_ROW), op.v128Load(offset), get(ACC[2 * r + lane]), e.add, op.v128Store(offset)]
+        : [get(C_ROW), get(ACC[2 * r + lane]), op.v128Store(offset)];
+    return [...half(0, 0), ...half(1, 16), ...addTo(C_ROW, get(LDC))];
+  };
+  const step: number[][] = [
+    get(B_PTR), op.v128Load(0), set(B01),
+    get(B_PTR), op.v128Load(16), set(B23),
+    ...[0, 1, 2, 3].flatMap(rowUpdate),
+    ...addTo(A_PTR, op.i32Const(4 * e.bytes)),
+    ...addTo(B_PTR, get(S2)),
+  ];
+  const tile: number[][] = [
+    ...ACC.flatMap((a) => [op.v128Zero(), set(a)]),
+    get(A), get(Q), get(A_PANEL), op.i32Mul, op.i32Add, set(A_PTR),
+    get(B_TILE), set(B_ROW),
+    ...countDown(I1, N1, [
+      get(B_ROW), set(B_PTR),
+      ...countDown(I2, N2, step),
+      ...addTo(B_ROW, get(S1)),
+    ]),
+    // C_ROW = cTile + q * 4 * ldc
+    get(C_TILE), get(Q), get(LDC), op.i32Mul, op.i32Const(2), op.i32Shl, op.i32Add, set(C_ROW),
+    get(ACCUMULATE), op.if,
+    ...[0, 1, 2, 3].flatMap((r) => rowStore(r, true)),
+    op.else,
+    ...[0, 1, 2, 3].flatMap((r) => rowStore(r, false)),
+    op.end,
+  ];
+  return countUp(U, NU, countUp(V, NV, [
+    get(B), get(U), get(BU), op.i32Mul, op.i32Add, get(V), get(BV), op.i32Mul, op.i32Add, set(B_TILE),
+    get(C), get(U), get(CU), op.i32Mul, op.i32Add, get(V), get(CV), op.i32Mul, op.i32Add, set(C_TILE),
+    ...countUp(Q, M_TILES, tile),
+  ]));
 }
 
-function rowStore(r: number, accumulate: boolean): number[][] {
-  const half = (lane: number, offset: number) =>
-    accumulate
-      ? [get(C_ROW), get(C_ROW), op.v128Load(offset), get(ACC[2 * r + lane]), op.f64x2Add, op.v128Store(offset)]
-      : [get(C_ROW), get(ACC[2 * r + lane]), op.v128Store(offset)];
-  return [...half(0, 0), ...half(1, 16), ...addTo(C_ROW, get(LDC))];
-}
-
-const step: number[][] = [
-  get(B_PTR), op.v128Load(0), set(B01),
-  get(B_PTR), op.v128Load(16), set(B23),
-  ...[0, 1, 2, 3].flatMap(rowUpdate),
-  ...addTo(A_PTR, op.i32Const(32)),
-  ...addTo(B_PTR, get(S2)),
-];
-
-const tile: number[][] = [
-  ...ACC.flatMap((a) => [op.v128Zero(), set(a)]),
-  get(A), get(Q), get(A_PANEL), op.i32Mul, op.i32Add, set(A_PTR),
-  get(B_TILE), set(B_ROW),
-  ...countDown(I1, N1, [
-    get(B_ROW), set(B_PTR),
-    ...countDown(I2, N2, step),
-    ...addTo(B_ROW, get(S1)),
-  ]),
-  // C_ROW = cTile + q * 4 * ldc
-  get(C_TILE), get(Q), get(LDC), op.i32Mul, op.i32Const(2), op.i32Shl, op.i32Add, set(C_ROW),
-  get(ACCUMULATE), op.if,
-  ...[0, 1, 2, 3].flatMap((r) => rowStore(r, true)),
-  op.else,
-  ...[0, 1, 2, 3].flatMap((r) => rowStore(r, false)),
-  op.end,
-];
-
-const body: number[][] = countUp(U, NU, countUp(V, NV, [
-  get(B), get(U), get(BU), op.i32Mul, op.i32Add, get(V), get(BV), op.i32Mul, op.i32Add, set(B_TILE),
-  get(C), get(U), get(CU), op.i32Mul, op.i32Add, get(V), get(CV), op.i32Mul, op.i32Add, set(C_TILE),
-  ...countUp(Q, M_TILES, tile),
-]));
-
-export const windowFunction: FunctionDef = {
-  name: 'window',
+const windowDef = (name: string, e: Lanes): FunctionDef => ({
+  name,
   params: new Array(17).fill(I32),
   locals: [...new Array(11).fill(I32), ...new Array(11).fill(V128)],
-  body,
-};
+  body: windowBody(e),
+});
+
+/** float64 operands and sums: 4 x 4 tiles. */
+export const windowFunction = windowDef('window', F64);
+/**
+ * float32 operands and sums: 4 x 8 tiles, for float32 calls. The sums are float32 too (as in
+ * PyTorch), where the f64 kernel rounds once at the end.
+ */
+export const windowF32Function = windowDef('windowF32', F32);
 
 export type WindowExport = (
   a: number, aPanel: number, mTiles: number,
