@@ -105,7 +105,7 @@ export const mishCurvatureP: Primitive<null> = primitive({
   name: 'mishCurvature',
   impl: ([a, b, x]) => {
     const out = allocate(promote(promote(a.dtype, b.dtype), x.dtype), x.size);
-    mishCurvatureLoop(out, a.data, b.data, x.data, out.length);
+    mishCurvatureLoops[out instanceof Float32Array ? 'float32' : 'float64'](out, a.data, b.data, x.data, out.length);
     return new ConcreteTensor(out, x.shape);
   },
   jvp: ([a, b, x], [ta, tb, tx]) => {
@@ -122,10 +122,12 @@ export const mishCurvatureP: Primitive<null> = primitive({
     needs[2] ? mul(mul(ct, mul(a, b)), jvp(mishGrad2, [x], [full(x.shape, 1, x.dtype)])[1]) : null,
   ],
 });
-const mishCurvatureLoop = new Function(
+/** One compiled loop per output dtype, each monomorphic (see elementwise-kernels.ts). */
+const makeMishCurvatureLoop = () => new Function(
   'mishGrad2',
   'return function (out, a, b, x, n) { for (let i = 0; i < n; i++) out[i] = a[i] * b[i] * mishGrad2(x[i]); };',
 )(HELPERS.mishGrad2) as (out: Floats, a: Floats, b: Floats, x: Floats, n: number) => void;
+const mishCurvatureLoops = { float64: makeMishCurvatureLoop(), float32: makeMishCurvatureLoop() };
 
 /** a * b * mish''(x); fused when the three shapes agree (always, inside mishScale's rules). */
 export function mishCurvature(a: Tensor, b: Tensor, x: Tensor): Tensor {

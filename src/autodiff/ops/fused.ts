@@ -16,7 +16,7 @@ import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { reduceInto, walk } from '../elementwise-kernels.js';
 import { ShapeError } from '../errors.js';
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../shape.js';
-import { ConcreteTensor, type Tensor, allocate, promote } from '../tensor.js';
+import { ConcreteTensor, type DType, type Floats, type Tensor, allocate, promote } from '../tensor.js';
 import { add, mul } from './elementwise.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
@@ -35,12 +35,9 @@ export const affineP: Primitive<null> = primitive({
     const xd = x.data;
     const sd = scale.data;
     const bd = shift.data;
+    const run = affineRun[out instanceof Float32Array ? 'float32' : 'float64'];
     walk(shape.slice(0, k), [ss.slice(0, k), bs.slice(0, k)], (o, [is, ib], n, [ds, db]) => {
-      for (let j = 0; j < n; j++) {
-        const s = sd[is + j * ds];
-        const b = bd[ib + j * db];
-        for (let e = (o + j) * inner, end = e + inner; e < end; e++) out[e] = xd[e] * s + b;
-      }
+      for (let j = 0; j < n; j++) run(out, xd, (o + j) * inner, inner, sd[is + j * ds], bd[ib + j * db]);
     });
     return new ConcreteTensor(out, shape);
   },
@@ -58,6 +55,12 @@ export const affineP: Primitive<null> = primitive({
     needs[2] ? sumToShape(ct, shift.shape) : null,
   ],
 });
+
+type AffineRun = (out: Floats, x: Floats, offset: number, n: number, scale: number, shift: number) => void;
+/** The inner loop over one run of x, compiled once per output dtype so each copy stays monomorphic (see elementwise-kernels.ts). */
+const makeAffineRun = (): AffineRun =>
+  new Function('return function (out, x, o, n, s, b) { for (let e = o, end = o + n; e < end; e++) out[e] = x[e] * s + b; };')() as AffineRun;
+const affineRun: Record<DType, AffineRun> = { float64: makeAffineRun(), float32: makeAffineRun() };
 
 /**
  * x * scale + shift in one pass; scale and shift broadcast to x's shape (they may not enlarge
