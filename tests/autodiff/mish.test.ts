@@ -2,7 +2,8 @@
  * Mish and its fused derivatives against the composite definition x tanh(softplus(x)),
  * to the third derivative, over a range that includes the x > 20 shortcut.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { expFast } from '../../src/autodiff/elementwise-kernels.js';
 import { ConcreteTensor, Rng, type Tensor, jvp, mish, mul, reshape, softplus, tanh } from '../../src/autodiff/index.js';
 
 const SEED = 72026;
@@ -28,3 +29,27 @@ describe(`fused Mish (seed ${SEED})`, () => {
   });
 });
 
+
+describe(`expFast, the exponential inside the fused Mish (seed ${SEED})`, () => {
+  it('is within 3 ulp of Math.exp over the whole range, and Math.exp outside (-708, 709)', () => {
+    const rng = new Rng(SEED);
+    const xs = [
+      ...rng.uniform([20000], -745, 710).toArray(),
+      ...rng.uniform([20000], -1, 1).toArray(),
+      ...rng.uniform([2000], -1e-8, 1e-8).toArray(),
+      0, -0, 1, -1, 20, -20, 707.9, -707.9, Math.LN2 / 128, -Math.LN2 / 128,
+    ];
+    for (const x of xs) {
+      const want = Math.exp(x);
+      if (!Number.isFinite(want)) {
+        expect(expFast(x)).toBe(want);
+        continue;
+      }
+      // Subnormal results (x < -708) come from Math.exp itself.
+      const err = Math.abs(expFast(x) - want);
+      if (!(err <= 3 * 2 ** -52 * want)) throw new Error(`expFast(${x}) = ${expFast(x)}, Math.exp = ${want}`);
+    }
+    for (const x of [Infinity, -Infinity, 709, 800, -708, -1000]) expect(expFast(x)).toBe(Math.exp(x));
+    expect(expFast(NaN)).toBeNaN();
+  });
+});
