@@ -246,7 +246,7 @@ describe(`kernels match the reference (fast-check seed ${SEED})`, () => {
     );
   });
 
-  it(`wasm weight adjoint on the wgrad kernels (rows >= 16 or 8 in float32, even channels) matches the reference (seed ${SEED})`, () => {
+  it(`wasm weight adjoint on the wgrad kernels (rows >= 16 or 4 in float32, even channels) matches the reference (seed ${SEED})`, () => {
     if (!availableBackends().includes('wasm')) return;
     const before = windowCallCount();
     fc.assert(

@@ -191,7 +191,7 @@ export function conv1dInputAdjointWindow(dy: Floats, w: Floats, out: Floats, g: 
  * vectorized along positions: dy and x are copied (zero-padded) into WebAssembly memory and
  * nothing is packed. The K taps are covered by tiles of up to 4. Needs an even number of
  * output channels (tiles are channel pairs), and is used where it measured faster than the
- * packed product (rows of at least 16 positions, 8 in float32, and K >= 2); returns false
+ * packed product (rows of at least 16 positions, 4 in float32, and K >= 2); returns false
  * otherwise. float32 calls sum in float32, 4 positions per vector.
  */
 export function conv1dWeightAdjointWindow(x: Floats, dy: Floats, out: Floats, g: Conv1dGeometry): boolean {
@@ -203,9 +203,10 @@ export function conv1dWeightAdjointWindow(x: Floats, dy: Floats, out: Floats, g:
   //   [24 -> 32, L 16, K 1]  0.21 vs 0.16
   // and in float32 (f32x4, 4 positions per vector; the packed path is float64 inside):
   //   [24 -> 24, L 32, K 5]  0.43 vs 0.65     [32 -> 32, L 8, K 5]   0.44 vs 0.67
+  //   [32 -> 32, L 4, K 5]   0.16 vs 0.18     [64 -> 32, L 4, K 5]   0.31 vs 0.35
   // Short rows pay the per-row loop overhead, and K = 1 tiles load 3 vectors per 2 products.
   const f32 = out instanceof Float32Array;
-  if (T < (f32 ? 8 : 16) || K < 2) return false;
+  if (T < (f32 ? 4 : 16) || K < 2) return false;
   const lanes = f32 ? 4 : 2; // positions per vector
   const tPad = Math.ceil(T / lanes) * lanes;
   const rowLen = tPad + K - 1; // the last vector of positions reads up to tPad - 1 + K - 1
