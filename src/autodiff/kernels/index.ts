@@ -3,7 +3,8 @@
  *
  *   reference  plain loops, the readable definitions (reference.ts)         float64 + float32
  *   ts         packed, register-blocked plain TypeScript (gemm-core.ts)     float64 + float32
- *   wasm       the same packing, WebAssembly SIMD micro-kernel (wasm/)      float64 + float32
+ *   wasm       WebAssembly SIMD: the same packing for matmul, windowed       float64 + float32
+ *              convolutions without im2col (conv1d-window.ts, wasm/)
  *   threads    wasm (or ts) with big calls split across worker threads     float64 + float32
  *   gpu        gpu.js kernels, here its WebAssembly backend (gpu.ts)         float32 only
  *
@@ -103,10 +104,19 @@ const BACKENDS: Record<BackendName, Backend> = {
  *
  * The WebAssembly SIMD micro-kernel (wasm) is 3-5x the plain TypeScript one (ts); gpu.js,
  * which here runs its own WebAssembly backend one output cell at a time, is slower than
- * either. Splitting the big convolutions across the second core (threads) gains another 25 %
+ * either. Splitting the big convolutions across the second core (threads) gained another 25 %
  * in isolation, but nothing on the whole U-Net (forward 34-40 ms vs 38 ms, L_Diff step
  * 156 vs 148 ms): the two vCPUs here appear to share one core's SIMD units, and the copies
  * to the worker cost the rest. So wasm is the default everywhere; threads stays selectable.
+ *
+ * Since then wasm runs the convolutions without im2col (conv1d-window.ts: the window and
+ * wgrad kernels, f32x4 for float32 calls), and threads, which splits the packed path, no
+ * longer wins even in isolation (same machine, 2026-11-23, shared and noisy; ms summed):
+ *
+ *                                wasm f64   wasm f32   threads f64   threads f32
+ *     conv1d                       3.61       2.84        6.34          5.82
+ *     conv1dInputAdjoint           3.92       4.08        7.66          5.73
+ *     conv1dWeightAdjoint          4.81       3.79        6.11          8.33
  * The float64 entry must be float64-capable: it is also the fallback when a float32-only
  * backend is selected for a float64 call.
  */
