@@ -26,7 +26,7 @@ import { BLOCK, padded } from './gemm-core.js';
 import { scratch } from './scratch.js';
 import type { Conv1dGeometry, Floats } from './types.js';
 import { WGRAD_TAPS } from './wasm/wgrad.js';
-import { inArena, wasmWgrad, wasmWindow } from './wasm/runtime.js';
+import { inArena, wasmPad, wasmWgrad, wasmWindow } from './wasm/runtime.js';
 
 let windowCalls = 0;
 /** How many conv calls ran on the window kernel (tests use it to check the path is taken). */
@@ -48,6 +48,30 @@ function padRows(src: Floats, rows: number, L: number, left: number, rowLen: num
     for (let u = lo; u < hi; u++) dst[d + u] = src[s + u];
     for (let u = Math.max(lo, hi); u < rowLen; u++) dst[d + u] = 0;
   }
+}
+
+/**
+ * padRows into a work buffer (which has 16 bytes of slack, see `work`): when source and
+ * destination share a type, one memcpy into WebAssembly memory and the SIMD row copy of
+ * wasm/pad.ts, 8x the element loop; otherwise (float32 data on float64 tiles) the loop.
+ */
+function padInto(src: Floats, rows: number, L: number, left: number, rowLen: number, dst: Floats, e: Lanes): void {
+  const pad = wasmPad();
+  const n = rows * L;
+  if (pad === null || src.length !== n || (src instanceof Float32Array) !== e.f32) {
+    padRows(src, rows, L, left, rowLen, dst);
+    return;
+  }
+  const raw = work('window.raw', n, e);
+  if (!inArena(raw)) {
+    padRows(src, rows, L, left, rowLen, dst);
+    return;
+  }
+  raw.set(src);
+  const lo = Math.min(rowLen, Math.max(0, left));
+  const hi = Math.min(rowLen, L + left);
+  const B = e.bytes;
+  pad(raw.byteOffset, dst.byteOffset, rows, L * B, rowLen * B, lo * B, Math.max(lo, hi) * B, Math.max(lo, hi) * B, rowLen * B, left * B);
 }
 
 /** C [batch, mPad, nPad] (in wasm memory) -> out [batch, m, n], dropping the padding. */
@@ -84,10 +108,13 @@ const F64_LANES: Lanes = { f32: false, bytes: 8, cols: 4 };
  */
 const lanesOf = (out: Floats, rowLength: number): Lanes => (out instanceof Float32Array && rowLength >= 8 ? F32_LANES : F64_LANES);
 
-/** A scratch buffer of `length` elements of the lanes' type (scratch sizes are in doubles). */
+/**
+ * A scratch buffer of `length` elements of the lanes' type (scratch sizes are in doubles),
+ * with 16 bytes of slack after it for the 16-byte steps of wasm/pad.ts.
+ */
 function work(name: string, length: number, e: Lanes): Floats {
-  const buf = scratch(name, e.f32 ? Math.ceil(length / 2) : length);
-  return e.f32 ? new Float32Array(buf.buffer, buf.byteOffset, length) : buf;
+  const buf = scratch(name, (e.f32 ? Math.ceil(length / 2) : length) + 2);
+  return e.f32 ? new Float32Array(buf.buffer, buf.byteOffset, length) : buf.subarray(0, length);
 }
 
 export function conv1dWindow(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): boolean {
@@ -111,7 +138,7 @@ export function conv1dWindow(x: Floats, w: Floats, out: Floats, g: Conv1dGeometr
       for (let p = 0; p < steps; p++) pa[base + p * BLOCK + r] = o < O ? w[o * steps + p] : 0;
     }
   }
-  padRows(x, batch * I, L, padding, rowLen, xp);
+  padInto(x, batch * I, L, padding, rowLen, xp, e);
   windowCalls++;
   const B = e.bytes;
   kernel(
@@ -163,7 +190,7 @@ export function conv1dInputAdjointWindow(dy: Floats, w: Floats, out: Floats, g: 
         }
       }
     }
-    padRows(dy, batch * O, T, -cLast, rowLen, dp);
+    padInto(dy, batch * O, T, -cLast, rowLen, dp, e);
     windowCalls++;
     kernel(
       pa.byteOffset, BLOCK * steps * B, iPad / BLOCK,
@@ -216,8 +243,8 @@ export function conv1dWeightAdjointWindow(x: Floats, dy: Floats, out: Floats, g:
   const xp = work('window.x', batch * I * rowLen, e);
   const c2 = work('window.c', I * O * WGRAD_TAPS * lanes, e);
   if (!inArena(dp) || !inArena(xp) || !inArena(c2)) return false;
-  padRows(dy, batch * O, T, 0, tPad, dp);
-  padRows(x, batch * I, L, padding, rowLen, xp);
+  padInto(dy, batch * O, T, 0, tPad, dp, e);
+  padInto(x, batch * I, L, padding, rowLen, xp, e);
   windowCalls++;
   const B = e.bytes;
   for (let j0 = 0; j0 < K; j0 += WGRAD_TAPS) {

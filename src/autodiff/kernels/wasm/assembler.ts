@@ -62,6 +62,7 @@ export const op = {
   localTee: (i: number) => [0x22, ...uleb(i)],
   i32Const: (v: number) => [0x41, ...sleb(v)],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32Shl: [0x74],
   i32LtU: [0x49],

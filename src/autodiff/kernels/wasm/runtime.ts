@@ -8,6 +8,7 @@
  */
 import { assembleModule } from './assembler.js';
 import { type GemmExport, gemmFunction } from './gemm.js';
+import { type PadExport, padFunction } from './pad.js';
 import { type WgradExport, wgradF32Functions, wgradFunctions } from './wgrad.js';
 import { type WindowExport, windowF32Function, windowFunction } from './window.js';
 
@@ -34,6 +35,7 @@ interface Engine {
   /** wgrad[N - 1]: the weight-adjoint kernel with N taps per tile. */
   wgrad: WgradExport[];
   wgradF32: WgradExport[];
+  pad: PadExport;
 }
 
 let engine: Engine | null | undefined;
@@ -44,7 +46,7 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, ...wgradFunctions, ...wgradF32Functions], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, ...wgradFunctions, ...wgradF32Functions, padFunction], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -53,6 +55,7 @@ function load(): Engine | null {
       windowF32: exports.windowF32 as WindowExport,
       wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
       wgradF32: wgradF32Functions.map((f) => exports[f.name] as WgradExport),
+      pad: exports.pad as PadExport,
     };
   } catch {
     engine = null;
@@ -83,6 +86,11 @@ export function wasmWindow(f32 = false): WindowExport | null {
 export function wasmWgrad(N: number, f32 = false): WgradExport | null {
   const e = load();
   return e === null ? null : (f32 ? e.wgradF32 : e.wgrad)[N - 1] ?? null;
+}
+
+/** The row-padding copy (pad.ts), or null when WebAssembly is unavailable. */
+export function wasmPad(): PadExport | null {
+  return load()?.pad ?? null;
 }
 
 export function inArena(x: Float64Array | Float32Array): boolean {
