@@ -289,24 +289,38 @@ export function reduceInto(acc: Float64Array, a: Floats, b: Floats | null, shape
     reduceWalk(acc, a, b, shape, kept);
     return;
   }
-  if (inner === 1) {
-    // Rows of `middle` kept values, summed over `outer`.
-    for (let o = 0, s = 0; o < outer; o++) {
-      if (b === null) for (let m = 0; m < middle; m++, s++) acc[m] += a[s];
-      else for (let m = 0; m < middle; m++, s++) acc[m] += a[s] * b[s];
-    }
-    return;
-  }
-  for (let o = 0, s = 0; o < outer; o++) {
-    for (let m = 0; m < middle; m++) {
-      let total = 0;
-      const end = s + inner;
-      if (b === null) for (; s < end; s++) total += a[s];
-      else for (; s < end; s++) total += a[s] * b[s];
-      acc[m] += total;
-    }
-  }
+  const loops = REDUCE_LOOPS[a instanceof Float32Array ? 'float32' : 'float64'];
+  if (b === null) loops.sum(acc, a, a, outer, middle, inner);
+  else loops.product(acc, a, b, outer, middle, inner);
 }
+
+type ReduceLoop = (acc: Float64Array, a: Floats, b: Floats, outer: number, middle: number, inner: number) => void;
+
+/**
+ * The [outer, middle, inner] loop nest of `reduceInto`: rows of `middle` kept values summed
+ * over `outer` when inner is 1, else each contiguous inner run summed first. Compiled per
+ * dtype and per term (a, or a * b), so each copy is monomorphic (see `unaryKernel`).
+ */
+function reduceLoop(term: string): ReduceLoop {
+  return new Function(`return function (acc, a, b, outer, middle, inner) {
+    if (inner === 1) {
+      for (let o = 0, s = 0; o < outer; o++) for (let m = 0; m < middle; m++, s++) acc[m] += ${term};
+      return;
+    }
+    for (let o = 0, s = 0; o < outer; o++) {
+      for (let m = 0; m < middle; m++) {
+        let total = 0;
+        for (const end = s + inner; s < end; s++) total += ${term};
+        acc[m] += total;
+      }
+    }
+  };`)() as ReduceLoop;
+}
+
+const REDUCE_LOOPS: Record<DType, { sum: ReduceLoop; product: ReduceLoop }> = {
+  float64: { sum: reduceLoop('a[s]'), product: reduceLoop('a[s] * b[s]') },
+  float32: { sum: reduceLoop('a[s]'), product: reduceLoop('a[s] * b[s]') },
+};
 
 function reduceWalk(acc: Float64Array, a: Floats, b: Floats | null, shape: Shape, kept: Shape): void {
   const strides = stridesOf(shape);
