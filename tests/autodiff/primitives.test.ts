@@ -22,6 +22,7 @@ import {
   cast,
   concat,
   conv1d,
+  conv1dBias,
   convTranspose1d,
   cos,
   div,
@@ -428,6 +429,14 @@ const SPECS: AnySpec[] = [
     }),
   }),
   spec({
+    name: 'conv1dBias (conv1d + a per-channel bias, fused)',
+    arb: convArb,
+    build: (c, rng) => ({
+      fn: ([x, w, b]) => conv1dBias(x, w, b, convOpts(c)),
+      xs: [values(rng, [c.batch, c.cin, convLength(c)]), values(rng, [c.cout, c.cin, c.kernel]), values(rng, [c.cout])],
+    }),
+  }),
+  spec({
     name: 'convTranspose1d (stride, padding, dilation, outputPadding)',
     arb: fc.record({ c: convArb, outputPadding: fc.nat() }),
     build: ({ c, outputPadding }, rng) => {
@@ -592,6 +601,12 @@ describe(`fused primitives equal the ops they fuse (seed ${SEED})`, () => {
           // float32: the fused loops round once, where the unfused ops round each intermediate.
           assertClose(data(affine(x, s, b)), data(add(mul(x, s), b)), 2 ** -22, 'affine float32', 10);
           assertClose(data(mishScale(y, x)), data(mul(y, mishGrad(x))), 2 ** -22, 'mishScale float32', 10);
+        }
+        // conv1dBias = conv1d + the bias broadcast per channel (the same two roundings).
+        if (shape.length === 3 && shape[2]! >= 3) {
+          const w = v([2, shape[1]!, 3]);
+          const bias = v([2]);
+          expect(data(conv1dBias(x, w, bias, { padding: 1 }))).toEqual(data(add(conv1d(x, w, { padding: 1 }), reshape(bias, [1, 2, 1]))));
         }
         // The fused sum keeps each product in float64, so float32 agrees to float32 rounding only.
         const tol = dtype === 'float64' ? 1e-12 : 1e-5;

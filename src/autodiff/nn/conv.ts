@@ -1,10 +1,11 @@
 /**
  * Conv1d and ConvTranspose1d layers over [batch, channels, length], PyTorch semantics and
  * weight layouts, so the U-Net of Chi et al. (diffusion_policy's conditional_unet1d.py) can be
- * written line for line. The bias is added by broadcasting it as [1, out, 1]; the convolution
- * itself (and its derivatives to any order) is the core `conv1d` / `convTranspose1d` op.
+ * written line for line. Conv1d adds its bias inside the fused `conv1dBias` op; ConvTranspose1d
+ * broadcasts it as [1, out, 1]. The convolution itself (and its derivatives to any order) is
+ * the core `conv1d` / `convTranspose1d` op.
  */
-import { type ConvOptions, add, conv1d, convTranspose1d, reshape } from '../ops/index.js';
+import { type ConvOptions, add, conv1dBias, convTranspose1d, reshape } from '../ops/index.js';
 import { type Rng } from '../rng.js';
 import { type DType, type Tensor } from '../tensor.js';
 import { checkSizes, expectShape, uniformFanIn } from './params.js';
@@ -51,7 +52,7 @@ export const Conv1d = {
     checkParams('Conv1d', params, 0);
     const w = params.weight;
     expectShape(x.ndim === 3 && x.shape[1] === w.shape[1], 'Conv1d', [x.shape, w.shape], `expects input [B, ${w.shape[1]}, L]`);
-    return addChannelBias(conv1d(x, w, options), params.bias);
+    return conv1dBias(x, w, params.bias, options); // = addChannelBias(conv1d(x, w, options), bias), in one pass
   },
 };
 

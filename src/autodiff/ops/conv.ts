@@ -19,7 +19,7 @@ import {
 } from '../kernels/index.js';
 import { ConcreteTensor, type Tensor, allocate, convert, promote } from '../tensor.js';
 import { add } from './elementwise.js';
-import { slice } from './structural.js';
+import { broadcastTo, reshape, slice, sum } from './structural.js';
 
 export interface ConvOptions {
   stride?: number;
@@ -116,6 +116,56 @@ export const conv1dWeightAdjointP: Primitive<ConvParams & { kernelSize: number }
 });
 
 /**
+ * conv1d(x, w) + b[o] in one primitive: the bias is added in place into the convolution's
+ * fresh output (its kernel just wrote it, so it is in cache), where add() with a broadcast
+ * [1, C, 1] bias made a second pass and a second array of the activation's size. Rules in
+ * terms of conv1d and its adjoints, plus the bias's sum over batch and positions.
+ */
+export const conv1dBiasP: Primitive<ConvParams> = primitive({
+  name: 'conv1dBias',
+  impl: ([x, w, b], p) => {
+    const y = conv1dP.impl([x, w], p);
+    const out = b.dtype === y.dtype ? y : convert(y, promote(y.dtype, b.dtype));
+    const [batch, channels, length] = out.shape;
+    const od = out.data;
+    const bd = b.data;
+    for (let n = 0, e = 0; n < batch; n++) {
+      for (let c = 0; c < channels; c++) {
+        const v = bd[c];
+        for (const end = e + length; e < end; e++) od[e] += v;
+      }
+    }
+    return out;
+  },
+  jvp: ([x, w, b], [tx, tw, tb], p) => {
+    const y = bind(conv1dBiasP, [x, w, b], p);
+    let t: MaybeTensor = null;
+    // The bias tangent rides on the tx term when there is one (one fused op), else it is added.
+    if (tx !== null) t = tb !== null ? bind(conv1dBiasP, [tx, w, tb], p) : bind(conv1dP, [tx, w], p);
+    if (tw !== null) t = sumTangents(t, bind(conv1dP, [x, tw], p));
+    if (tb !== null && tx === null) {
+      const perChannel = reshape(tb, [1, tb.shape[0], 1]);
+      t = t === null ? broadcastTo(perChannel, y.shape) : add(t, perChannel);
+    }
+    return [y, t];
+  },
+  vjp: (ct, [x, w], _y, p, needs) => [
+    needs[0] ? bind(conv1dInputAdjointP, [ct, w], { ...p, inLength: x.shape[2] }) : null,
+    needs[1] ? bind(conv1dWeightAdjointP, [x, ct], { ...p, kernelSize: w.shape[2] }) : null,
+    needs[2] ? sum(ct, [0, 2]) : null,
+  ],
+});
+
+/** conv1d(x, w, options) + bias [outChannels] broadcast over batch and positions, fused (conv1dBiasP). */
+export function conv1dBias(x: Tensor, w: Tensor, bias: Tensor, options: ConvOptions = {}): Tensor {
+  const p = checkConv1d(x, w, options);
+  if (bias.ndim !== 1 || bias.shape[0] !== w.shape[0]) {
+    throw new ShapeError('conv1d', [x.shape, w.shape, bias.shape], `expects a bias [${w.shape[0]}]`);
+  }
+  return bind(conv1dBiasP, [x, w, bias], p);
+}
+
+/**
  * The first `length` positions of a conv1d output. Where a transposed convolution has an
  * outputPadding of at least its stride (allowed when the dilation is larger), conv1d over its
  * output yields more positions than the transposed convolution had inputs; the extra ones
@@ -138,6 +188,10 @@ function convParams(op: string, shapes: (readonly number[])[], o: ConvOptions): 
 
 /** Conv1d: x [batch, inChannels, length], w [outChannels, inChannels, kernel] -> [batch, outChannels, outLength]. */
 export function conv1d(x: Tensor, w: Tensor, options: ConvOptions = {}): Tensor {
+  return bind(conv1dP, [x, w], checkConv1d(x, w, options));
+}
+
+function checkConv1d(x: Tensor, w: Tensor, options: ConvOptions): ConvParams {
   const p = convParams('conv1d', [x.shape, w.shape], options);
   if (x.ndim !== 3 || w.ndim !== 3 || x.shape[1] !== w.shape[1]) {
     throw new ShapeError('conv1d', [x.shape, w.shape], 'expects x [B, Cin, L] and w [Cout, Cin, K]');
@@ -145,7 +199,7 @@ export function conv1d(x: Tensor, w: Tensor, options: ConvOptions = {}): Tensor 
   if (convOutputLength(x.shape[2], w.shape[2], p) < 1) {
     throw new ShapeError('conv1d', [x.shape, w.shape], 'the input is shorter than the dilated kernel');
   }
-  return bind(conv1dP, [x, w], p);
+  return p;
 }
 
 /**
