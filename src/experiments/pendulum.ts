@@ -156,6 +156,9 @@ export function parseConfig(argv: string[]): PendulumConfig | null {
   };
 }
 
+/** Relative training times measured on the default run, to start the longest jobs first. */
+const EXPECTED_COST: Record<Method, number> = { 'sob-diff': 4, 'sob-mlp': 3, diff: 2, mlp: 1 };
+
 /** The training settings of a configuration (what a training worker needs). */
 function trainingSettings(c: PendulumConfig): TrainingSettings {
   return {
@@ -214,9 +217,11 @@ export async function runPendulum(config: PendulumConfig): Promise<PendulumResul
             checkpoint: checkInterrupted,
             log: (message) => console.log(`seed ${seed}, n_traj ${nTraj}, ${message}`),
             train: async (buffers, iteration) => {
-              // The methods train concurrently, one per worker thread.
+              // The methods train concurrently, one per worker thread, the longest jobs first.
               const progress = new MultiProgress();
-              const artifacts = await Promise.all(config.methods.map((method) => {
+              const order = [...config.methods].sort((a, b) => EXPECTED_COST[b] - EXPECTED_COST[a]);
+              const trained = new Map<Method, Promise<TrainedArtifact>>();
+              for (const method of order) {
                 const name = `seed${seed}-n${nTraj}-e${epochs}-it${iteration}-${method}`;
                 const job = {
                   method,
@@ -225,8 +230,9 @@ export async function runPendulum(config: PendulumConfig): Promise<PendulumResul
                   checkpointPath: join(config.out, `checkpoint-${name}.ckpt`),
                   policyPath: join(config.out, `policy-${name}.ckpt`),
                 };
-                return trainers.train(job, (done, total, loss) => progress.update(`${method} (n_traj ${nTraj})`, done, total, `loss ${loss.toExponential(2)}`));
-              }));
+                trained.set(method, trainers.train(job, (done, total, loss) => progress.update(`${method} (n_traj ${nTraj})`, done, total, `loss ${loss.toExponential(2)}`)));
+              }
+              const artifacts = await Promise.all(config.methods.map((method) => trained.get(method)!));
               return config.methods.map((method, i) => evaluatedFrom(method, artifacts[i], config, seed));
             },
           });
