@@ -66,6 +66,21 @@ export function expFast(x: number): number {
   return EXP2_FRACTION[k & 63] * p * EXP2_INTEGER[(k >> 6) + 1022];
 }
 
+/**
+ * Two copies of a self-contained function (one that uses only its arguments and globals such
+ * as Math), compiled from its own source: one per dtype, so each copy's typed-array accesses
+ * stay monomorphic, like the generated loops above. For hand-written loops that read better
+ * as plain functions than as expression templates (GroupNorm's).
+ */
+export function perDtype<F extends (...args: never[]) => unknown>(fn: F): Record<DType, F> {
+  const source = fn.toString();
+  // Source rewritten by a tool to call module-level helpers (coverage counters, esbuild's
+  // __name, vite's SSR imports) cannot be recompiled out of its module: share the original.
+  if (/\bcov_|__name\(|__vite_ssr_/.test(source)) return { float64: fn, float32: fn };
+  const copy = () => new Function(`return (${source});`)() as F;
+  return { float64: copy(), float32: copy() };
+}
+
 /** Scalar functions an op's expression may call, passed into the generated code (the jit uses them too). */
 export const HELPERS = {
   sigmoid: (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
