@@ -13,6 +13,7 @@ import { ConcreteTensor, type DType, type Floats, allocate, promote } from './te
 type ContiguousLoop = (out: Floats, a: Floats, b: Floats, n: number) => void;
 type ScalarLoop = (out: Floats, a: Floats, y: number, n: number) => void;
 type RunLoop = (out: Floats, a: Floats, o: number, y: number, n: number) => void;
+type RowsLoop = (out: Floats, full: Floats, small: Floats, rows: number, inner: number) => void;
 type StridedLoop = (out: Floats, o: number, a: Floats, ia: number, da: number, b: Floats, ib: number, db: number, n: number) => void;
 
 /** A unary op: `expr` computes the result from `x`; one compiled loop per output dtype. */
@@ -36,6 +37,10 @@ export interface BinaryLoops {
   readonly runRight: RunLoop;
   /** out[o + j] = f(x, b[o + j]) for j < n. */
   readonly runLeft: RunLoop;
+  /** out[r * inner + j] = f(a[r * inner + j], y[r]): the small operand holds one value per row. */
+  readonly rowsRight: RowsLoop;
+  /** out[r * inner + j] = f(x[r], b[r * inner + j]). */
+  readonly rowsLeft: RowsLoop;
 }
 
 /** 2^(j/64), j < 64, and 2^m, m in [-1022, 1023], for `expFast`. */
@@ -154,6 +159,14 @@ function binaryLoops(expr: string): BinaryLoops {
     ),
     runRight: compile('out, a, o, y, n', `for (let i = o, end = o + n; i < end; i++) { const x = a[i]; out[i] = ${expr}; }`),
     runLeft: compile('out, b, o, x, n', `for (let i = o, end = o + n; i < end; i++) { const y = b[i]; out[i] = ${expr}; }`),
+    rowsRight: compile(
+      'out, a, small, rows, inner',
+      `for (let r = 0, i = 0; r < rows; r++) { const y = small[r]; for (const end = i + inner; i < end; i++) { const x = a[i]; out[i] = ${expr}; } }`,
+    ),
+    rowsLeft: compile(
+      'out, b, small, rows, inner',
+      `for (let r = 0, i = 0; r < rows; r++) { const x = small[r]; for (const end = i + inner; i < end; i++) { const y = b[i]; out[i] = ${expr}; } }`,
+    ),
   };
 }
 
@@ -190,12 +203,40 @@ export function binaryMap(
   }
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocate(dtype, sizeOf(shape));
-  if (sameShape(a.shape, shape) && runs(out, ad, bd, b.shape, shape, loops.runRight)) return new ConcreteTensor(out, shape);
-  if (sameShape(b.shape, shape) && runs(out, bd, ad, a.shape, shape, loops.runLeft)) return new ConcreteTensor(out, shape);
+  if (sameShape(a.shape, shape)) {
+    const inner = rowsOf(b.shape, shape);
+    if (inner > 0) {
+      loops.rowsRight(out, ad, bd, out.length / inner, inner);
+      return new ConcreteTensor(out, shape);
+    }
+    if (runs(out, ad, bd, b.shape, shape, loops.runRight)) return new ConcreteTensor(out, shape);
+  }
+  if (sameShape(b.shape, shape)) {
+    const inner = rowsOf(a.shape, shape);
+    if (inner > 0) {
+      loops.rowsLeft(out, bd, ad, out.length / inner, inner);
+      return new ConcreteTensor(out, shape);
+    }
+    if (runs(out, bd, ad, a.shape, shape, loops.runLeft)) return new ConcreteTensor(out, shape);
+  }
   walk(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)], (o, [ia, ib], n, [da, db]) =>
     loops.strided(out, o, ad, ia, da, bd, ib, db, n),
   );
   return new ConcreteTensor(out, shape);
+}
+
+/**
+ * When `small` is the output's leading axes followed by 1s (a FiLM scale [B, C, 1] against
+ * [B, C, T]), it holds one value per contiguous row of the output: returns the row length,
+ * or 0 when it is not of that form. Then one loop nest does it, with no walk.
+ */
+function rowsOf(smallShape: Shape, shape: Shape): number {
+  const lead = shape.length - smallShape.length;
+  let k = shape.length;
+  while (k > lead && smallShape[k - 1 - lead] === 1) k--;
+  for (let i = 0; i < k; i++) if (i < lead ? shape[i] !== 1 : smallShape[i - lead] !== shape[i]) return 0;
+  const inner = sizeOf(shape.slice(k));
+  return inner > 1 ? inner : 0;
 }
 
 /**
