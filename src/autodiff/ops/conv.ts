@@ -10,6 +10,7 @@
  * and each one's rules are written with the other two, so any order of derivative works.
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
+import { perDtype } from '../elementwise-kernels.js';
 import { ShapeError } from '../errors.js';
 import {
   type Conv1dGeometry,
@@ -115,6 +116,17 @@ export const conv1dWeightAdjointP: Primitive<ConvParams & { kernelSize: number }
   ],
 });
 
+/** out[n, c, t] += bias[c], in place; one compiled copy per dtype (see perDtype). */
+function addBias(out: Float64Array | Float32Array, bias: Float64Array | Float32Array, batch: number, channels: number, length: number): void {
+  for (let n = 0, e = 0; n < batch; n++) {
+    for (let c = 0; c < channels; c++) {
+      const v = bias[c];
+      for (const end = e + length; e < end; e++) out[e] += v;
+    }
+  }
+}
+const addBiasLoops = perDtype(addBias);
+
 /**
  * conv1d(x, w) + b[o] in one primitive: the bias is added in place into the convolution's
  * fresh output (its kernel just wrote it, so it is in cache), where add() with a broadcast
@@ -127,14 +139,7 @@ export const conv1dBiasP: Primitive<ConvParams> = primitive({
     const y = conv1dP.impl([x, w], p);
     const out = b.dtype === y.dtype ? y : convert(y, promote(y.dtype, b.dtype));
     const [batch, channels, length] = out.shape;
-    const od = out.data;
-    const bd = b.data;
-    for (let n = 0, e = 0; n < batch; n++) {
-      for (let c = 0; c < channels; c++) {
-        const v = bd[c];
-        for (const end = e + length; e < end; e++) od[e] += v;
-      }
-    }
+    addBiasLoops[out.dtype](out.data, b.data, batch, channels, length);
     return out;
   },
   jvp: ([x, w, b], [tx, tw, tb], p) => {
