@@ -50,6 +50,7 @@ export interface PendulumConfig {
   alphaSob: number;
   diffusionBatch: number;
   diffusionLr: number;
+  diffusionDtype: 'float32' | 'float64';
   mlpHidden: number[];
   mlpBatch: number;
   mlpLr: number;
@@ -82,6 +83,7 @@ the solver alone. Writes config.json, results.json, results.md and SVG plots.
   --max-iterations N   solver cap n_max (default 1000)
   --workers N          worker threads for solves and for training (default: cores)
   --out DIR            output folder (default runs/pendulum/<timestamp>)
+  --float64            train the diffusion policies in float64 (default float32, as PyTorch)
   --full               the paper's protocol: n_traj 3,5,10,20,50, seeds 0..4, epochs 1000,2000
   --help               this text
 `;
@@ -118,6 +120,7 @@ export function parseConfig(argv: string[]): PendulumConfig | null {
       workers: { type: 'string' },
       out: { type: 'string' },
       full: { type: 'boolean', default: false },
+      float64: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -147,6 +150,7 @@ export function parseConfig(argv: string[]): PendulumConfig | null {
     alphaSob,
     diffusionBatch: positiveInteger(f.batch!, 'batch'),
     diffusionLr: 1e-3,
+    diffusionDtype: f.float64 ? 'float64' : 'float32',
     mlpHidden: [256, 256],
     mlpBatch: 256,
     mlpLr: 1e-3,
@@ -163,7 +167,7 @@ const EXPECTED_COST: Record<Method, number> = { 'sob-diff': 4, 'sob-mlp': 3, dif
 function trainingSettings(c: PendulumConfig): TrainingSettings {
   return {
     horizon: c.horizon, historyLength: c.historyLength, diffusionSteps: c.diffusionSteps, alphaSob: c.alphaSob,
-    diffusionBatch: c.diffusionBatch, diffusionLr: c.diffusionLr, mlpHidden: c.mlpHidden, mlpBatch: c.mlpBatch, mlpLr: c.mlpLr,
+    diffusionBatch: c.diffusionBatch, diffusionLr: c.diffusionLr, diffusionDtype: c.diffusionDtype, mlpHidden: c.mlpHidden, mlpBatch: c.mlpBatch, mlpLr: c.mlpLr,
     unetDownDims: c.unetDownDims,
   };
 }

@@ -24,6 +24,8 @@ export interface TrainingSettings {
   alphaSob: number;
   diffusionBatch: number;
   diffusionLr: number;
+  /** dtype of the diffusion network's weights and computation (float32: the faster kernels; tests pin it to float64). */
+  diffusionDtype: 'float32' | 'float64';
   mlpHidden: number[];
   mlpBatch: number;
   mlpLr: number;
@@ -83,6 +85,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     loss: method === 'sob-diff' ? 'sob' : 'diff',
     alphaSob: settings.alphaSob,
     lr: settings.diffusionLr,
+    dtype: settings.diffusionDtype,
     K: settings.diffusionSteps,
     unet: settings.unetDownDims ? { downDims: settings.unetDownDims } : undefined,
     logEvery: Math.max(1, Math.floor(steps / 100)),
