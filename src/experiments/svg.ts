@@ -12,9 +12,9 @@ export interface Series {
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f'];
-const W = 560;
+const W = 600;
 const H = 360;
-const M = { left: 64, right: 150, top: 36, bottom: 48 };
+const M = { left: 64, right: 190, top: 36, bottom: 48 };
 
 function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
