@@ -35,31 +35,20 @@ import { type PendulumResults, writeReport } from './report.js';
 
 export { METHODS, type Method };
 
-export interface PendulumConfig {
+/** The experiment's settings: the training settings of every method, and the protocol. */
+export interface PendulumConfig extends TrainingSettings {
   seeds: number[];
   nTraj: number[];
   epochs: number[];
   methods: Method[];
   nAlgo: number;
   evalTasks: number;
-  /** T_h, T_o, T_a and K of the diffusion policy. */
-  horizon: number;
-  historyLength: number;
+  /** T_a of the diffusion rollout. */
   actionsPerPlan: number;
-  diffusionSteps: number;
-  alphaSob: number;
-  diffusionBatch: number;
-  diffusionLr: number;
-  diffusionDtype: 'float32' | 'float64';
-  mlpHidden: number[];
-  mlpBatch: number;
-  mlpLr: number;
   /** Solver iteration cap n_max. */
   maxIterations: number;
   workers: number;
   out: string;
-  /** Smaller U-Net for quick checks (tests): down dims. */
-  unetDownDims?: number[];
 }
 
 const HELP = `Usage: npx tsx src/experiments/pendulum.ts [flags]
@@ -165,11 +154,8 @@ const EXPECTED_COST: Record<Method, number> = { 'sob-diff': 4, 'sob-mlp': 3, dif
 
 /** The training settings of a configuration (what a training worker needs). */
 function trainingSettings(c: PendulumConfig): TrainingSettings {
-  return {
-    horizon: c.horizon, historyLength: c.historyLength, diffusionSteps: c.diffusionSteps, alphaSob: c.alphaSob,
-    diffusionBatch: c.diffusionBatch, diffusionLr: c.diffusionLr, diffusionDtype: c.diffusionDtype, mlpHidden: c.mlpHidden, mlpBatch: c.mlpBatch, mlpLr: c.mlpLr,
-    unetDownDims: c.unetDownDims,
-  };
+  const { horizon, historyLength, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims } = c;
+  return { horizon, historyLength, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims };
 }
 
 /** A trained artifact as a policy the evaluation can roll out. */

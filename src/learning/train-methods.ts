@@ -18,6 +18,7 @@ export const METHODS = ['sob-diff', 'diff', 'mlp', 'sob-mlp'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface TrainingSettings {
+  /** T_h and T_o of the diffusion policy's chunks, and its diffusion steps K. */
   horizon: number;
   historyLength: number;
   diffusionSteps: number;
@@ -29,6 +30,7 @@ export interface TrainingSettings {
   mlpHidden: number[];
   mlpBatch: number;
   mlpLr: number;
+  /** A smaller U-Net for quick checks (tests): its down dims. */
   unetDownDims?: number[];
 }
 
