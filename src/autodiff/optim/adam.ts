@@ -22,10 +22,10 @@
  * PyTorch does. A NaN or infinite gradient throws a `NonFiniteError` naming its leaf path.
  */
 import { TransformError } from '../errors.js';
-import { type PyTree, unflatten } from '../pytree.js';
+import { type PyTree, type TreeDef, unflatten } from '../pytree.js';
 import { type Tensor } from '../tensor.js';
 import { type Schedule } from './schedule.js';
-import { concreteLeaves, like, matchingLeaves, wrap } from './tree.js';
+import { type Leaf, concreteLeaves, like, matchingLeaves, wrap } from './tree.js';
 
 export interface AdamOptions {
   /** A rate, or a schedule called with the number of updates already taken. Default 1e-3. */
@@ -75,40 +75,103 @@ function makeAdam(name: string, options: AdamOptions, decoupled: boolean): Optim
     },
 
     step<T extends PyTree>(params: T, grads: T, state: AdamState<T>): [T, AdamState<T>] {
-      if (!Number.isInteger(state.count) || state.count < 0) throw new TransformError(`${name}: state.count must be a non-negative integer`);
-      const [ps, def] = concreteLeaves(params);
-      const gs = matchingLeaves(name, 'gradient', def, ps, grads, true);
-      const ms = matchingLeaves(name, 'state.mu', def, ps, state.mu, false);
-      const vs = matchingLeaves(name, 'state.nu', def, ps, state.nu, false);
-      const alpha = rate(state.count);
-      if (!Number.isFinite(alpha)) throw new RangeError(`${name}: learning rate at step ${state.count} is ${alpha}`);
+      // The reference order of checks (count, gradients' structure, shape and finiteness leaf
+      // by leaf, the moments, the rate). The fast path below skips the finiteness pass and
+      // detects a non-finite gradient inside the update loop instead; whenever anything is
+      // wrong it reruns this, so the error thrown is exactly the one this order gives.
+      const validate = (): void => {
+        if (!Number.isInteger(state.count) || state.count < 0) throw new TransformError(`${name}: state.count must be a non-negative integer`);
+        const [ps, def] = concreteLeaves(params);
+        matchingLeaves(name, 'gradient', def, ps, grads, true);
+        matchingLeaves(name, 'state.mu', def, ps, state.mu, false);
+        matchingLeaves(name, 'state.nu', def, ps, state.nu, false);
+        const alpha = rate(state.count);
+        if (!Number.isFinite(alpha)) throw new RangeError(`${name}: learning rate at step ${state.count} is ${alpha}`);
+      };
+      let ps: Leaf[], def: TreeDef, gs: Leaf[], ms: Leaf[], vs: Leaf[], alpha: number;
+      try {
+        if (!Number.isInteger(state.count) || state.count < 0) throw new TransformError(`${name}: state.count must be a non-negative integer`);
+        [ps, def] = concreteLeaves(params);
+        gs = matchingLeaves(name, 'gradient', def, ps, grads, false);
+        ms = matchingLeaves(name, 'state.mu', def, ps, state.mu, false);
+        vs = matchingLeaves(name, 'state.nu', def, ps, state.nu, false);
+        alpha = rate(state.count);
+        if (!Number.isFinite(alpha)) throw new RangeError(`${name}: learning rate at step ${state.count} is ${alpha}`);
+      } catch (e) {
+        validate();
+        throw e;
+      }
       const t = state.count + 1;
       const stepSize = alpha / (1 - b1 ** t);
       const bc2Sqrt = Math.sqrt(1 - b2 ** t);
       const decay = decoupled ? 1 - alpha * weightDecay : 1;
       const l2 = decoupled ? 0 : weightDecay;
 
-      const newP: Tensor[] = [];
-      const newM: Tensor[] = [];
-      const newV: Tensor[] = [];
-      ps.forEach((p, i) => {
-        const [pd, gd, md, vd] = [p.data, gs[i].data, ms[i].data, vs[i].data];
+      const n = ps.length;
+      const newP: Tensor[] = new Array<Tensor>(n);
+      const newM: Tensor[] = new Array<Tensor>(n);
+      const newV: Tensor[] = new Array<Tensor>(n);
+      for (let i = 0; i < n; i++) {
+        const p = ps[i];
         const po = like(p);
         const mo = like(p);
         const vo = like(p);
-        for (let k = 0; k < pd.length; k++) {
-          const g = gd[k] + l2 * pd[k];
-          const m = b1 * md[k] + (1 - b1) * g;
-          const v = b2 * vd[k] + (1 - b2) * g * g;
-          mo[k] = m;
-          vo[k] = v;
-          po[k] = pd[k] * decay - (stepSize * m) / (Math.sqrt(v) / bc2Sqrt + eps);
+        const pd = p.data, gd = gs[i].data, md = ms[i].data, vd = vs[i].data;
+        // One loop per dtype, so each stays monomorphic when both dtypes run in one process.
+        const bad = pd instanceof Float32Array
+          ? adamLoop32(pd, gd as Float32Array, md as Float32Array, vd as Float32Array, po as Float32Array, mo as Float32Array, vo as Float32Array, l2, b1, b2, decay, stepSize, bc2Sqrt, eps)
+          : adamLoop64(pd, gd as Float64Array, md as Float64Array, vd as Float64Array, po as Float64Array, mo as Float64Array, vo as Float64Array, l2, b1, b2, decay, stepSize, bc2Sqrt, eps);
+        if (bad !== 0) {
+          validate(); // throws the NonFiniteError naming the first non-finite gradient leaf
+          throw new TransformError(`${name}: non-finite gradient`); // unreachable
         }
-        newP.push(wrap(po, p.shape));
-        newM.push(wrap(mo, p.shape));
-        newV.push(wrap(vo, p.shape));
-      });
+        newP[i] = wrap(po, p.shape);
+        newM[i] = wrap(mo, p.shape);
+        newV[i] = wrap(vo, p.shape);
+      }
       return [unflatten<T>(def, newP), { count: t, mu: unflatten<T>(def, newM), nu: unflatten<T>(def, newV) }];
     },
   };
+}
+
+/** The fused update and finiteness check over one float32 leaf; NaN-free result 0, else 1. */
+function adamLoop32(
+  pd: Float32Array, gd: Float32Array, md: Float32Array, vd: Float32Array, po: Float32Array, mo: Float32Array, vo: Float32Array,
+  l2: number, b1: number, b2: number, decay: number, stepSize: number, bc2Sqrt: number, eps: number,
+): number {
+  // `bad` stays 0 while every gradient is finite (x * 0 is NaN exactly for NaN and +-Infinity).
+  let bad = 0;
+  for (let k = 0; k < pd.length; k++) {
+    const gk = gd[k];
+    bad += gk * 0;
+    const pk = pd[k];
+    const g = gk + l2 * pk;
+    const m = b1 * md[k] + (1 - b1) * g;
+    const v = b2 * vd[k] + (1 - b2) * g * g;
+    mo[k] = m;
+    vo[k] = v;
+    po[k] = pk * decay - (stepSize * m) / (Math.sqrt(v) / bc2Sqrt + eps);
+  }
+  return bad === 0 ? 0 : 1;
+}
+
+/** The same loop for float64 leaves (a separate function, so its type feedback stays monomorphic). */
+function adamLoop64(
+  pd: Float64Array, gd: Float64Array, md: Float64Array, vd: Float64Array, po: Float64Array, mo: Float64Array, vo: Float64Array,
+  l2: number, b1: number, b2: number, decay: number, stepSize: number, bc2Sqrt: number, eps: number,
+): number {
+  // `bad` stays 0 while every gradient is finite (x * 0 is NaN exactly for NaN and +-Infinity).
+  let bad = 0;
+  for (let k = 0; k < pd.length; k++) {
+    const gk = gd[k];
+    bad += gk * 0;
+    const pk = pd[k];
+    const g = gk + l2 * pk;
+    const m = b1 * md[k] + (1 - b1) * g;
+    const v = b2 * vd[k] + (1 - b2) * g * g;
+    mo[k] = m;
+    vo[k] = v;
+    po[k] = pk * decay - (stepSize * m) / (Math.sqrt(v) / bc2Sqrt + eps);
+  }
+  return bad === 0 ? 0 : 1;
 }
