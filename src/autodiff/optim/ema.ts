@@ -15,7 +15,9 @@
  * would be worse than the current one) and the horizon 1 / (1 - decay) grows like s^power.
  * With invGamma = 1, power = 2/3 (the defaults) the decay reaches 0.999 after about 31.6k steps.
  */
+import { NonFiniteError } from '../errors.js';
 import { type PyTree, unflatten } from '../pytree.js';
+import { type ConcreteTensor } from '../tensor.js';
 import { concreteLeaves, like, matchingLeaves, wrap } from './tree.js';
 
 export interface EmaWarmup {
@@ -72,15 +74,54 @@ export function ema(decay: number, warmup?: EmaWarmup | boolean): Ema {
     },
     update<T extends PyTree>(state: EmaState<T>, params: T): EmaState<T> {
       const [avg, def] = concreteLeaves(state.params);
-      const cur = matchingLeaves('ema', 'params', def, avg, params, true);
+      // Shapes and structure here; finiteness inside the loop below, which reruns the full
+      // check (throwing its NonFiniteError naming the leaf) when it meets a NaN or infinity.
+      let cur;
+      try {
+        cur = matchingLeaves('ema', 'params', def, avg, params, false);
+      } catch (e) {
+        matchingLeaves('ema', 'params', def, avg, params, true); // the reference order of errors
+        throw e;
+      }
       const d = decayAt(state.count);
-      const out = avg.map((a, i) => {
+      const n = avg.length;
+      const out = new Array<ConcreteTensor>(n);
+      for (let i = 0; i < n; i++) {
+        const a = avg[i];
         const o = like(a);
-        const c = cur[i].data;
-        for (let k = 0; k < o.length; k++) o[k] = d * a.data[k] + (1 - d) * c[k];
-        return wrap(o, a.shape);
-      });
+        const ad = a.data, c = cur[i].data;
+        const bad = ad instanceof Float32Array
+          ? emaLoop32(ad, c as Float32Array, o as Float32Array, d)
+          : emaLoop64(ad, c as Float64Array, o as Float64Array, d);
+        if (bad !== 0) {
+          matchingLeaves('ema', 'params', def, avg, params, true);
+          throw new NonFiniteError('ema: params are not finite'); // unreachable
+        }
+        out[i] = wrap(o, a.shape);
+      }
       return { params: unflatten<T>(def, out), count: state.count + 1 };
     },
   };
+}
+
+/** avg <- d avg + (1 - d) params over one float32 leaf; 1 when a param is not finite, else 0. */
+function emaLoop32(a: Float32Array, c: Float32Array, o: Float32Array, d: number): number {
+  let bad = 0;
+  for (let k = 0; k < o.length; k++) {
+    const ck = c[k];
+    bad += ck * 0;
+    o[k] = d * a[k] + (1 - d) * ck;
+  }
+  return bad === 0 ? 0 : 1;
+}
+
+/** The same for float64 leaves (separate, so each loop stays monomorphic). */
+function emaLoop64(a: Float64Array, c: Float64Array, o: Float64Array, d: number): number {
+  let bad = 0;
+  for (let k = 0; k < o.length; k++) {
+    const ck = c[k];
+    bad += ck * 0;
+    o[k] = d * a[k] + (1 - d) * ck;
+  }
+  return bad === 0 ? 0 : 1;
 }

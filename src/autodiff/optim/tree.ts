@@ -44,11 +44,21 @@ export function matchingLeaves(op: string, what: string, reference: TreeDef, ref
 
 export function assertFiniteLeaf(op: string, what: string, leaf: Leaf): void {
   const d = leaf.data;
-  for (let k = 0; k < d.length; k++) {
-    if (!Number.isFinite(d[k])) {
-      throw new NonFiniteError(`${op}: ${what} at ${leaf.path} (shape [${leaf.shape.join(', ')}]) has ${d[k]} at element ${k}`);
-    }
+  const k = d instanceof Float32Array ? firstNonFinite32(d) : firstNonFinite64(d);
+  if (k >= 0) {
+    throw new NonFiniteError(`${op}: ${what} at ${leaf.path} (shape [${leaf.shape.join(', ')}]) has ${d[k]} at element ${k}`);
   }
+}
+
+/** The index of the first NaN or infinity, or -1; one function per dtype keeps each loop monomorphic. */
+function firstNonFinite32(d: Float32Array): number {
+  for (let k = 0; k < d.length; k++) if (d[k] * 0 !== 0) return k;
+  return -1;
+}
+
+function firstNonFinite64(d: Float64Array): number {
+  for (let k = 0; k < d.length; k++) if (d[k] * 0 !== 0) return k;
+  return -1;
 }
 
 /** A fresh array of `leaf`'s dtype and size. */
