@@ -139,6 +139,19 @@ describe('adam and adamw', () => {
     expect(() => opt.step(params, grads, opt.init(params))).toThrow(/layers\[1\]\.bias.*NaN at element 1/);
   });
 
+  it('finds a non-finite float32 gradient inside the fused update, before a later shape error', () => {
+    const params = castTree({ a: tensor([1, 2]), b: tensor([3, 4]), c: tensor([5, 6]) }, 'float32');
+    const opt = adamw();
+    const state = opt.init(params);
+    const inf = castTree({ a: tensor([0, 0]), b: tensor([Infinity, 0]), c: tensor([0, 0]) }, 'float32');
+    expect(() => opt.step(params, inf, state)).toThrow(/adamw: gradient at b .*Infinity at element 0/);
+    // The reference order: leaf b's NaN is reported before leaf c's wrong shape.
+    const both = castTree({ a: tensor([0, 0]), b: tensor([0, NaN]), c: tensor([0, 0, 0]) }, 'float32');
+    expect(() => opt.step(params, both, state)).toThrow(NonFiniteError);
+    const avg = ema(0.9);
+    expect(() => avg.update(avg.init(params), inf)).toThrow(/ema: params at b .*Infinity/);
+  });
+
   it('rejects gradients of another structure or shape', () => {
     const params: PyTree = { w: tensor([1, 2]) };
     const opt = adam();
