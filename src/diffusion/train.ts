@@ -316,9 +316,9 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
     }
     const [value, grads0] = valueAndGrad(lossFn)(state.params);
     let grads = grads0;
-    let gradNorm: number;
+    // The norm is only reported, so without clipping it is computed at logging steps only.
+    let gradNorm = NaN;
     if (clipNorm !== undefined) [grads, gradNorm] = clipGradNorm(grads0, clipNorm);
-    else gradNorm = globalNorm(grads0);
     const rate = cosineWithWarmup({ lr, warmupSteps, totalSteps: Math.max(steps, warmupSteps) })(state.opt.count);
     const [params, opt] = optimizer.step(state.params, grads, state.opt);
     state = { step: s + 1, params, opt, ema: averager === null || state.ema === null ? null : averager.update(state.ema, params) };
@@ -326,6 +326,7 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
 
     const last = state.step === stop;
     if (logEvery > 0 && (state.step % logEvery === 0 || last)) {
+      if (clipNorm === undefined) gradNorm = globalNorm(grads0);
       const now = performance.now();
       const p: Progress = {
         step: state.step, steps, loss: value.item(), diff: parts.diff, sob: parts.sob, gradNorm, lr: rate, msPerStep: (now - windowStart) / windowSteps,

@@ -13,9 +13,20 @@ export function globalNorm(tree: PyTree): number {
   let s = 0;
   for (const leaf of concreteLeaves(tree)[0]) {
     const d = leaf.data;
-    for (let k = 0; k < d.length; k++) s += d[k] * d[k];
+    s = d instanceof Float32Array ? sumSquares32(d, s) : sumSquares64(d, s);
   }
   return Math.sqrt(s);
+}
+
+/** s + the squares of d, in order; one function per dtype keeps each loop monomorphic. */
+function sumSquares32(d: Float32Array, s: number): number {
+  for (let k = 0; k < d.length; k++) s += d[k] * d[k];
+  return s;
+}
+
+function sumSquares64(d: Float64Array, s: number): number {
+  for (let k = 0; k < d.length; k++) s += d[k] * d[k];
+  return s;
 }
 
 /**
