@@ -9,6 +9,7 @@ import { HELPERS, binaryKernel, binaryMap, unaryKernel, unaryMap, whereMap } fro
 import { sameShape } from '../shape.js';
 import { ConcreteTensor, type DType, type Floats, Tensor, allocate, convert, full, promote, scalar } from '../tensor.js';
 import { jvp } from '../forward.js';
+import { mishCurvatureF32, mishF32, mishScaleF32 } from '../kernels/index.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
 /** An op argument: a tensor, or a plain number that takes the other operand's dtype. */
@@ -62,7 +63,12 @@ export const absP = unaryPrimitive('abs', 'Math.abs(x)', (x) => sign(x));
  */
 export const mishP: Primitive<null> = primitive({
   name: 'mish',
-  impl: ([x]) => unaryMap(x, mishKernel),
+  impl: ([x]) => {
+    const out = allocate(x.dtype, x.size);
+    // float32: the WebAssembly f32x4 kernel (kernels/mish-f32.ts); otherwise, or without WebAssembly, the loop.
+    if (!(x.data instanceof Float32Array && out instanceof Float32Array && mishF32(x.data, out))) mishKernel.loops[x.dtype](out, x.data, out.length);
+    return new ConcreteTensor(out, x.shape);
+  },
   jvp: ([x], [t]) => [mish(x), t === null ? null : mishScale(t, x)],
   vjp: (ct, [x]) => [mishScale(ct, x)],
 });
@@ -81,7 +87,13 @@ export const mishGrad2P = unaryPrimitive('mishGrad2', 'mishGrad2(x)', (x) => {
 const mishScaleKernel = binaryKernel('x * mishGrad(y)');
 export const mishScaleP: Primitive<null> = primitive({
   name: 'mishScale',
-  impl: ([v, x]) => binaryMap('mishScale', v, x, mishScaleKernel),
+  impl: ([v, x]) => {
+    if (v.data instanceof Float32Array && x.data instanceof Float32Array && sameShape(v.shape, x.shape)) {
+      const out = new Float32Array(x.size);
+      if (mishScaleF32(v.data, x.data, out)) return new ConcreteTensor(out, x.shape);
+    }
+    return binaryMap('mishScale', v, x, mishScaleKernel);
+  },
   jvp: ([v, x], [tv, tx]) => {
     const y = mishScale(v, x);
     const fromV = tv === null ? null : mishScale(tv, x);
@@ -105,6 +117,8 @@ export const mishCurvatureP: Primitive<null> = primitive({
   name: 'mishCurvature',
   impl: ([a, b, x]) => {
     const out = allocate(promote(promote(a.dtype, b.dtype), x.dtype), x.size);
+    if (out instanceof Float32Array && a.data instanceof Float32Array && b.data instanceof Float32Array && x.data instanceof Float32Array &&
+      mishCurvatureF32(a.data, b.data, x.data, out)) return new ConcreteTensor(out, x.shape);
     mishCurvatureLoops[out instanceof Float32Array ? 'float32' : 'float64'](out, a.data, b.data, x.data, out.length);
     return new ConcreteTensor(out, x.shape);
   },

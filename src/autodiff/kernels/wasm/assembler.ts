@@ -83,7 +83,22 @@ export const op = {
   f64x2Add: simd(0xf0),
   f64x2Mul: simd(0xf2),
   f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  /** Pseudo-minimum b < a ? b : a (one instruction on x86; a NaN in a propagates). */
+  f32x4Pmin: simd(0xea),
+  /** Pseudo-maximum a < b ? b : a. */
+  f32x4Pmax: simd(0xeb),
+  f32x4Gt: simd(0x44),
+  /** Four copies of one float32, as an immediate. */
+  f32x4Const: (value: number) => simd(0x0c, ...new Uint8Array(Float32Array.of(value, value, value, value).buffer)),
+  i32x4Const: (value: number) => simd(0x0c, ...new Uint8Array(Int32Array.of(value, value, value, value).buffer)),
+  i32x4Add: simd(0xae),
+  /** Shift each lane left by an i32 count taken from the stack. */
+  i32x4Shl: simd(0xab),
+  /** (v1 & mask) | (v2 & ~mask), with the stack holding v1, v2, mask. */
+  v128Bitselect: simd(0x52),
 };
 
 export interface FunctionDef {

@@ -8,6 +8,7 @@
  */
 import { assembleModule } from './assembler.js';
 import { type GemmExport, gemmFunction } from './gemm.js';
+import { type MishExports, mishFunctions } from './mish.js';
 import { type PadExport, padFunction } from './pad.js';
 import { type WgradExport, wgradF32Functions, wgradFunctions } from './wgrad.js';
 import { type WindowExport, windowF32Function, windowFunction } from './window.js';
@@ -36,6 +37,7 @@ interface Engine {
   wgrad: WgradExport[];
   wgradF32: WgradExport[];
   pad: PadExport;
+  mish: MishExports;
 }
 
 let engine: Engine | null | undefined;
@@ -46,7 +48,7 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, ...wgradFunctions, ...wgradF32Functions, padFunction], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -56,6 +58,11 @@ function load(): Engine | null {
       wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
       wgradF32: wgradF32Functions.map((f) => exports[f.name] as WgradExport),
       pad: exports.pad as PadExport,
+      mish: {
+        mish: exports.mish as MishExports['mish'],
+        mishScale: exports.mishScale as MishExports['mishScale'],
+        mishCurvature: exports.mishCurvature as MishExports['mishCurvature'],
+      },
     };
   } catch {
     engine = null;
@@ -91,6 +98,11 @@ export function wasmWgrad(N: number, f32 = false): WgradExport | null {
 /** The row-padding copy (pad.ts), or null when WebAssembly is unavailable. */
 export function wasmPad(): PadExport | null {
   return load()?.pad ?? null;
+}
+
+/** The float32 Mish kernels (mish.ts), or null when WebAssembly is unavailable. */
+export function wasmMish(): MishExports | null {
+  return load()?.mish ?? null;
 }
 
 export function inArena(x: Float64Array | Float32Array): boolean {
