@@ -5,11 +5,18 @@
  * T_a = 9, K = 5 batch-1 rollout (23 plans x 5 = 115 forwards). A training step is the loss,
  * its gradient and the AdamW update. Medians of several runs after warm-up; the machine is
  * shared, so figures are noisy. Prints a table with the issue's targets and PyTorch 1.13
- * CPU's figures beside, and a last line with one JSON object.
+ * CPU's figures beside (DESIGN section 5's, measured on another machine of this kind), and a
+ * last line with one JSON object.
  *
- *   npx tsx bench/diffusion.ts
+ * With --pytorch it also runs bench/pytorch/unet_reference.py (the same U-Net and steps in
+ * PyTorch, float32, 2 threads) right after, on the same machine, and prints each ratio to
+ * it: the figure that does not depend on how fast this particular machine is. It needs a
+ * Python with torch (Debian: apt-get install python3-torch), `python3` or $PYTHON.
+ *
+ *   npx tsx bench/diffusion.ts [--pytorch]
  */
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DType, Rng, type Tensor, add, mul, valueAndGrad } from '../src/autodiff/index.js';
 import { adamw } from '../src/autodiff/optim/index.js';
 import {
@@ -38,9 +45,31 @@ export interface DiffusionBenchResult {
   ms: Record<string, number>;
   targets: Record<string, number>;
   pytorch: Record<string, number>;
+  /** PyTorch measured in this run (--pytorch), and our best dtype's time over it. */
+  pytorchHere?: { torch: string; parameters: number; ms: Record<string, number>; ratio: Record<string, number> };
 }
 
-export async function benchDiffusion(runs = 7): Promise<DiffusionBenchResult> {
+interface PytorchReference {
+  torch: string;
+  threads: number;
+  parameters: number;
+  ms: Record<string, number>;
+}
+
+/** Runs bench/pytorch/unet_reference.py and returns its JSON line; throws with its output when it fails. */
+function runPytorchReference(runs: number): PytorchReference {
+  const python = process.env.PYTHON ?? 'python3';
+  const script = fileURLToPath(new URL('./pytorch/unet_reference.py', import.meta.url));
+  const result = spawnSync(python, [script, String(runs)], { encoding: 'utf8' });
+  const last = (result.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (result.status !== 0 || !last.startsWith('{')) {
+    const why = result.error?.message ?? (result.stderr || result.stdout).trim().split('\n').slice(-3).join('\n');
+    throw new Error(`bench:diffusion --pytorch: '${python} ${script}' failed (a Python with torch is needed; set PYTHON):\n${why}`);
+  }
+  return JSON.parse(last) as PytorchReference;
+}
+
+export async function benchDiffusion(runs = 7, withPytorch = false): Promise<DiffusionBenchResult> {
   const schedule = squaredCosineSchedule(5);
   const rng = new Rng(1);
   const batch: LossBatch = {
@@ -108,10 +137,23 @@ export async function benchDiffusion(runs = 7): Promise<DiffusionBenchResult> {
     );
   }
   console.log('  (rollout: T = 200, T_a = 9, K = 5, batch 1: 115 forwards; sob steps: n_proj = 1)');
-  return { parameters, ms, targets, pytorch };
+  if (!withPytorch) return { parameters, ms, targets, pytorch };
+
+  const reference = runPytorchReference(runs);
+  if (reference.parameters !== parameters) throw new Error(`bench:diffusion: the PyTorch U-Net has ${reference.parameters} parameters, ours ${parameters}`);
+  const ratio: Record<string, number> = {};
+  console.log(`\nPyTorch ${reference.torch} on this machine, same run (float32, ${reference.threads} threads; ms, median of ${runs})`);
+  console.log('  what                   ours (best)    PyTorch    ours / PyTorch');
+  for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
+    const theirs = reference.ms[name === 'sob step jvp' ? 'sob step vjp' : name];
+    ratio[name] = best(name) / theirs;
+    const note = name === 'sob step jvp' ? '  (against its VJP step)' : '';
+    console.log(`  ${name.padEnd(20)} ${best(name).toFixed(1).padStart(12)} ${theirs.toFixed(1).padStart(10)} ${ratio[name].toFixed(2).padStart(14)}${note}`);
+  }
+  return { parameters, ms, targets, pytorch, pytorchHere: { torch: reference.torch, parameters: reference.parameters, ms: reference.ms, ratio } };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await benchDiffusion();
+  const result = await benchDiffusion(7, process.argv.includes('--pytorch'));
   console.log(JSON.stringify(result));
 }
