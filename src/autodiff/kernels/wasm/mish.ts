@@ -20,14 +20,14 @@
  * x = 20). The exponential's argument is clamped to [-87, 20]: above 20 mish(x) = x,
  * mish' = 1 and mish'' = 0 in float32 (selected per lane); below -87, where e^x leaves the
  * normal float32 range, every value is below 1e-35 in magnitude. NaN propagates through
- * min, max and the arithmetic.
+ * the clamp (pmax and pmin, with x first) and the arithmetic.
  *
  *   mish(src, dst, bytes)                dst = mish(src)
  *   mishScale(v, x, dst, bytes)          dst = v * mish'(x)
  *   mishCurvature(a, b, x, dst, bytes)   dst = a * b * mish''(x)
  *
- * All addresses are bytes; `bytes` is a multiple of 16 (callers round up into slack), and dst
- * may be one of the inputs.
+ * All addresses are bytes; `bytes` is a multiple of MISH_STEP_BYTES (callers round up into
+ * slack), and dst may be one of the inputs.
  */
 import { type FunctionDef, I32, V128, op } from './assembler.js';
 
