@@ -11,7 +11,7 @@ import { type GemmExport, gemmFunction } from './gemm.js';
 import { type MishExports, mishFunctions } from './mish.js';
 import { type PadExport, padFunction } from './pad.js';
 import { type WgradExport, wgradF32Functions, wgradFunctions } from './wgrad.js';
-import { type WindowExport, windowF32Function, windowFunction } from './window.js';
+import { type WindowExport, windowF32Function, windowF32NarrowFunction, windowFunction } from './window.js';
 
 /** 32 MiB: the packing buffers of the U-Net's largest product need well under 1 MiB. */
 const PAGES = 512;
@@ -33,6 +33,7 @@ interface Engine {
   gemm: GemmExport;
   window: WindowExport;
   windowF32: WindowExport;
+  windowF32Narrow: WindowExport;
   /** wgrad[N - 1]: the weight-adjoint kernel with N taps per tile. */
   wgrad: WgradExport[];
   wgradF32: WgradExport[];
@@ -48,13 +49,14 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
       gemm: exports.gemm as GemmExport,
       window: exports.window as WindowExport,
       windowF32: exports.windowF32 as WindowExport,
+      windowF32Narrow: exports.windowF32Narrow as WindowExport,
       wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
       wgradF32: wgradF32Functions.map((f) => exports[f.name] as WgradExport),
       pad: exports.pad as PadExport,
@@ -83,10 +85,13 @@ export function arenaAllocate(length: number): Float64Array | null {
   return view;
 }
 
-/** The window micro-kernel (window.ts) for float64 or float32 operands, or null when WebAssembly is unavailable. */
-export function wasmWindow(f32 = false): WindowExport | null {
+/**
+ * The window micro-kernel (window.ts) for float64 or float32 operands (narrow: the 4-column
+ * float32 tiles), or null when WebAssembly is unavailable.
+ */
+export function wasmWindow(f32 = false, narrow = false): WindowExport | null {
   const e = load();
-  return e === null ? null : f32 ? e.windowF32 : e.window;
+  return e === null ? null : f32 ? (narrow ? e.windowF32Narrow : e.windowF32) : e.window;
 }
 
 /** The weight-adjoint kernel with N taps per tile (wgrad.ts), or null when unavailable. */

@@ -59,33 +59,39 @@ const countDown = (counter: number, count: number, body: number[][]) => [
 /**
  * The element type: f64 (2 lanes, a tile of 4 rows x 4 columns) or f32 (4 lanes, 4 rows x 8
  * columns, twice the products per instruction). Either way a tile row is 2 vectors (32 bytes)
- * of C and of each B step, and A holds 4 row values per step.
+ * of C and of each B step, and A holds 4 row values per step. The narrow f32 kernel has tile
+ * rows of 1 vector (4 rows x 4 columns), for float32 rows shorter than 8 positions, where an
+ * 8-column tile would compute half its products for nothing.
  */
 interface Lanes {
   bytes: number;
+  /** vectors per tile row: 2, or 1 for the narrow kernel */
+  vectors: 1 | 2;
   splat: (offset: number) => number[];
   add: number[];
   mul: number[];
 }
-const F64: Lanes = { bytes: 8, splat: op.v128Load64Splat, add: op.f64x2Add, mul: op.f64x2Mul };
-const F32: Lanes = { bytes: 4, splat: op.v128Load32Splat, add: op.f32x4Add, mul: op.f32x4Mul };
+const F64: Lanes = { bytes: 8, vectors: 2, splat: op.v128Load64Splat, add: op.f64x2Add, mul: op.f64x2Mul };
+const F32: Lanes = { bytes: 4, vectors: 2, splat: op.v128Load32Splat, add: op.f32x4Add, mul: op.f32x4Mul };
+const F32_NARROW: Lanes = { ...F32, vectors: 1 };
 
 function windowBody(e: Lanes): number[][] {
+  const wide = e.vectors === 2;
   const rowUpdate = (r: number): number[][] => [
     get(A_PTR), e.splat(e.bytes * r), set(AV),
     get(ACC[2 * r]), get(AV), get(B01), e.mul, e.add, set(ACC[2 * r]),
-    get(ACC[2 * r + 1]), get(AV), get(B23), e.mul, e.add, set(ACC[2 * r + 1]),
+    ...(wide ? [get(ACC[2 * r + 1]), get(AV), get(B23), e.mul, e.add, set(ACC[2 * r + 1])] : []),
   ];
   const rowStore = (r: number, accumulate: boolean): number[][] => {
     const half = (lane: number, offset: number) =>
       accumulate
         ? [get(C_ROW), get(C_ROW), op.v128Load(offset), get(ACC[2 * r + lane]), e.add, op.v128Store(offset)]
         : [get(C_ROW), get(ACC[2 * r + lane]), op.v128Store(offset)];
-    return [...half(0, 0), ...half(1, 16), ...addTo(C_ROW, get(LDC))];
+    return [...half(0, 0), ...(wide ? half(1, 16) : []), ...addTo(C_ROW, get(LDC))];
   };
   const step: number[][] = [
     get(B_PTR), op.v128Load(0), set(B01),
-    get(B_PTR), op.v128Load(16), set(B23),
+    ...(wide ? [get(B_PTR), op.v128Load(16), set(B23)] : []),
     ...[0, 1, 2, 3].flatMap(rowUpdate),
     ...addTo(A_PTR, op.i32Const(4 * e.bytes)),
     ...addTo(B_PTR, get(S2)),
@@ -128,6 +134,8 @@ export const windowFunction = windowDef('window', F64);
  * PyTorch), where the f64 kernel rounds once at the end.
  */
 export const windowF32Function = windowDef('windowF32', F32);
+/** float32 operands and sums: 4 x 4 tiles, for float32 rows shorter than 8. */
+export const windowF32NarrowFunction = windowDef('windowF32Narrow', F32_NARROW);
 
 export type WindowExport = (
   a: number, aPanel: number, mTiles: number,
