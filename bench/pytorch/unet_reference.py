@@ -12,12 +12,15 @@ four things as bench/diffusion.ts at batch 64:
   rollout          115 sequential batch-1 forwards (T = 200, T_a = 9, K = 5) under no_grad
 
 Prints one JSON object {"torch": version, "threads": n, "parameters": n, "ms": {...}}:
-medians over `runs` after warm-up. Run with Debian's interpreter and python3-torch, with
+medians over `runs` after warm-up. With --serve it prints {"torch", "threads",
+"parameters"} and then answers each line "NAME RUNS" on its standard input with
+{"name": NAME, "ms": median}, so that bench/diffusion.ts can alternate its own runs with
+these and compare the two under the same load. Run with Debian's interpreter and python3-torch, with
 OpenBLAS installed (libopenblas0-pthread): Debian's torch takes its matrix products from
 whichever BLAS the system provides, and with the reference BLAS it measured 1.4x slower on
 the training step here (53 against 38 ms), which would flatter our ratio.
 
-  /usr/bin/python3 bench/pytorch/unet_reference.py [runs]
+  /usr/bin/python3 bench/pytorch/unet_reference.py [runs | --serve]
 """
 import json
 import math
@@ -115,7 +118,8 @@ def median_ms(fn, runs, warmup=2):
     return sorted(times)[runs // 2]
 
 
-def main(runs):
+def cases():
+    """The four measured things, each one run of it."""
     net = UNet()
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=1e-6)
     tau0 = torch.rand(B, TH, ACTION) * 2 - 1
@@ -149,15 +153,27 @@ def main(runs):
             for _ in range(115):
                 x = net(x, s, c)
 
-    ms = {}
-    with torch.no_grad():
-        ms["forward"] = median_ms(lambda: net(tau_k, steps, cond), runs)
-    ms["diff step"] = median_ms(diff_step, runs)
-    ms["sob step vjp"] = median_ms(sob_step, runs)
-    ms["rollout"] = median_ms(rollout, max(3, runs - 2), 1)
+    def forward():
+        with torch.no_grad():
+            net(tau_k, steps, cond)
+
     parameters = sum(p.numel() for p in net.parameters())
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "parameters": parameters, "ms": ms}))
+    return parameters, {"forward": forward, "diff step": diff_step, "sob step vjp": sob_step, "rollout": rollout}
+
+
+def main(argv):
+    parameters, run = cases()
+    about = {"torch": torch.__version__, "threads": torch.get_num_threads(), "parameters": parameters}
+    if argv[:1] == ["--serve"]:
+        print(json.dumps(about), flush=True)
+        for line in sys.stdin:
+            name, runs = line.rsplit(" ", 1)
+            print(json.dumps({"name": name, "ms": median_ms(run[name], int(runs), 1)}), flush=True)
+        return
+    runs = int(argv[0]) if argv else 7
+    ms = {name: median_ms(fn, max(3, runs - 2) if name == "rollout" else runs, 1 if name == "rollout" else 2) for name, fn in run.items()}
+    print(json.dumps({**about, "ms": ms}))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    main(sys.argv[1:])
