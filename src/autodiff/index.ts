@@ -13,6 +13,7 @@ export { grad, valueAndGrad, jacfwd, jacrev, hessian } from './transforms.js';
 export { customJvp, customVjp } from './custom.js';
 export { type PyTree, type TreeDef, flatten, unflatten, treeMap, treeLeaves } from './pytree.js';
 export { Rng } from './rng.js';
+export { withStepArena } from './arena.js';
 export { jit, type Jitted, registerScalarRule } from './jit/index.js';
 export { type BackendName, type KernelName, availableBackends, kernelBackend, setKernelBackend } from './kernels/index.js';
 export * as nn from './nn/index.js';

@@ -1,0 +1,50 @@
+/**
+ * A step arena for training loops. Every op allocates a fresh output array, and one U-Net
+ * training step allocates about 250 arrays of 50 to 200 KiB (46 MB for the L_Diff step at
+ * batch 64). In V8 each such array is external memory: allocating it costs several times
+ * zeroing it, and the external-memory pressure triggers a full garbage collection every
+ * step or two. All of these arrays die with the step, except the loss and the gradient.
+ *
+ * `withStepArena(fn)` runs `fn` with the large arrays it allocates (ARENA_MIN elements or
+ * more) carved, front to back, out of chunks of memory that the next call reuses from the
+ * front. Whatever `fn` returns is copied out into ordinary arrays first, so the results stay
+ * valid; every other array made inside is overwritten by the next step. That is the contract:
+ * nothing allocated inside may be kept past the call except through the return value.
+ * Measured on the L_Diff step of the U-Net (batch 64, float32): about 12 % faster.
+ */
+import { ConcreteTensor, Tensor, closeStepArena, inStepArena, openStepArena } from './tensor.js';
+import { TransformError } from './errors.js';
+
+/** A copy of `value` in which every tensor living in the arena is moved to ordinary memory. */
+function copyOut<T>(value: T): T {
+  if (value instanceof ConcreteTensor) {
+    return (inStepArena(value.data) ? new ConcreteTensor(value.data.slice(), value.shape) : value) as T;
+  }
+  if (value instanceof Tensor) {
+    throw new TransformError('withStepArena: fn returned a traced value; call it outside jvp, vjp and grad');
+  }
+  if (Array.isArray(value)) return value.map(copyOut) as T;
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TransformError(`withStepArena: cannot copy a ${proto?.constructor?.name ?? 'class instance'} out; return tensors, numbers, and arrays or plain objects of them`);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyOut(v)])) as T;
+  }
+  return value;
+}
+
+/**
+ * fn() with its large intermediate arrays in the reusable step arena; its return value (any
+ * nesting of arrays and plain objects holding tensors and numbers) is copied out. Calls do
+ * not nest.
+ */
+export function withStepArena<T>(fn: () => T): T {
+  openStepArena();
+  try {
+    const result = fn();
+    return copyOut(result);
+  } finally {
+    closeStepArena();
+  }
+}
