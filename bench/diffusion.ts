@@ -2,8 +2,8 @@
  * Diffusion-policy benchmark (issue 6): the U-Net of DESIGN section 5 (d = 64, action dim 1,
  * condition dim 4, T_h = 32) at batch 64: forward, one L_Diff training step, one L_Sob+Diff
  * step (n_proj = 1, both estimator forms), each in float64 and float32; and a T = 200,
- * T_a = 9, K = 5 batch-1 rollout (23 plans x 5 = 115 forwards). A training step is the loss,
- * its gradient and the AdamW update. Medians of several runs after warm-up; the machine is
+ * T_a = 9, K = 5 batch-1 rollout (23 plans x 5 = 115 forwards). A training step is the loss
+ * and its gradient (in the step arena, as training takes them) and the AdamW update. Medians of several runs after warm-up; the machine is
  * shared, so figures are noisy. Prints a table with the issue's targets and PyTorch 1.13
  * CPU's figures beside (DESIGN section 5's, measured on another machine of this kind), and a
  * last line with one JSON object.
@@ -21,7 +21,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type DType, Rng, type Tensor, add, mul, valueAndGrad } from '../src/autodiff/index.js';
+import { type DType, Rng, type Tensor, add, mul, valueAndGrad, withStepArena } from '../src/autodiff/index.js';
 import { adamw } from '../src/autodiff/optim/index.js';
 import {
   type DiffusionPolicy, type LossBatch, type UNetParams, applyUNet, describeUNet, diffusionLoss, fitRange, initUNet, randomUnitVectors,
@@ -68,7 +68,7 @@ function benchCases(dtype: DType): Record<CaseName, () => void> {
     let p = params;
     let state = optimizer.init(params);
     return () => {
-      const [, g] = valueAndGrad(loss)(p);
+      const [, g] = withStepArena(() => valueAndGrad(loss)(p)); // as train.ts does
       [p, state] = optimizer.step(p, g, state);
     };
   };

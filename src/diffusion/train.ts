@@ -4,7 +4,8 @@
  * Data: N chunks (tau_0, x_hist, o_hist, d tau_0 / d x_hist), plus task parameters when the
  * policy is conditioned on them (DESIGN section 2's chunk dataset). They are normalized once
  * (normalize.ts), then each step draws a batch, one diffusion step k per chunk, the noise and,
- * for the Sobolev loss, the projection vectors; takes the gradient with `valueAndGrad`;
+ * for the Sobolev loss, the projection vectors; takes the gradient with `valueAndGrad` (in
+ * the step arena of autodiff/arena.ts, which reuses the step's memory);
  * clips its global norm; applies AdamW; and folds the weights into an EMA (Chi et al. train
  * with AdamW and evaluate the EMA weights).
  *
@@ -15,7 +16,7 @@
  * Adam's moments, the EMA, the step and the policy description (policy.ts), and are written
  * atomically every `checkpointEvery` steps and at the end.
  */
-import { ConcreteTensor, type DType, type PyTree, Rng, ShapeError, type Tensor, valueAndGrad } from '../autodiff/index.js';
+import { ConcreteTensor, type DType, type PyTree, Rng, ShapeError, type Tensor, valueAndGrad, withStepArena } from '../autodiff/index.js';
 import { type AdamState, type EmaState, adamw, clipGradNorm, cosineWithWarmup, ema, globalNorm } from '../autodiff/optim/index.js';
 import { CheckpointError, type Json, expectTreeLike, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type LossBatch, type LossParts, type SobolevForm, diffusionLoss, randomUnitVectors, sobolevDiffusionLoss } from './loss.js';
@@ -314,7 +315,8 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
         return l;
       };
     }
-    const [value, grads0] = valueAndGrad(lossFn)(state.params);
+    // The step's intermediates in the reusable step arena (autodiff/arena.ts); the loss and the gradient are copied out.
+    const [value, grads0] = withStepArena(() => valueAndGrad(lossFn)(state.params));
     let grads = grads0;
     // The norm is only reported, so without clipping it is computed at logging steps only.
     let gradNorm = NaN;

@@ -18,7 +18,7 @@
  * so the Jacobian with respect to the raw state includes the scaling by construction.
  */
 import {
-  ConcreteTensor, type Rng, type Tensor, add, div, mean, mul, nn, optim, reshape, square, sub, sum, tensor, valueAndGrad, vjp,
+  ConcreteTensor, type Rng, type Tensor, add, div, mean, mul, nn, optim, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
 } from '../autodiff/index.js';
 import type { MLPParams } from '../autodiff/nn/index.js';
 
@@ -147,13 +147,13 @@ export function trainMlpPolicy(policy: MlpPolicy, data: PairDataset, options: Ml
         u.set(data.u.subarray(i * nu, (i + 1) * nu), r * nu);
         K.set(data.K.subarray(i * nu * nx, (i + 1) * nu * nx), r * nu * nx);
       });
-      const [loss, grads] = step(
+      const [loss, grads] = withStepArena(() => step(
         params,
         new ConcreteTensor(x, [b, nx]),
         new ConcreteTensor(u, [b, nu]),
         new ConcreteTensor(K, [b, nu, nx]),
         unitRows(options.rng, b, nu),
-      );
+      ));
       [params, state] = optimizer.step(params, grads, state);
       total += loss.item() * b;
     }
