@@ -343,3 +343,45 @@ describe('backend selection', () => {
     expect(() => setKernelBackend('nope' as KernelName, 'ts')).toThrow();
   });
 });
+
+describe(`cached weight panels of the window kernels (seed ${SEED})`, () => {
+  const geometry = (B: number, I: number, O: number, L: number, K: number): Conv1dGeometry => ({
+    batch: B, inChannels: I, outChannels: O, inLength: L, outLength: conv1dOutLength(L, K, 1, (K - 1) / 2), kernelSize: K,
+    stride: 1, padding: (K - 1) / 2, dilation: 1,
+  });
+  const check = (x: Floats, w: Floats, g: Conv1dGeometry, dtype: DType, what: string) => {
+    const want = new Float64Array(g.batch * g.outChannels * g.outLength), scale = new Float64Array(want.length);
+    conv1dReference(toF64(x), toF64(w), want, g);
+    conv1dReference(abs64(x), abs64(w), scale, g);
+    const got = dtype === 'float32' ? new Float32Array(want.length) : new Float64Array(want.length);
+    conv1d(x, w, got, g);
+    expectClose(got, want, scale, tolerance(dtype, g.inChannels * g.kernelSize), what);
+    const dy = randomArray(want.length, SEED + 9, dtype);
+    const wantDx = new Float64Array(g.batch * g.inChannels * g.inLength), scaleDx = new Float64Array(wantDx.length);
+    conv1dInputAdjointReference(toF64(dy), toF64(w), wantDx, g);
+    conv1dInputAdjointReference(abs64(dy), abs64(w), scaleDx, g);
+    const dx = dtype === 'float32' ? new Float32Array(wantDx.length) : new Float64Array(wantDx.length);
+    conv1dInputAdjoint(dy, w, dx, g);
+    expectClose(dx, wantDx, scaleDx, tolerance(dtype, g.outChannels * g.kernelSize), `${what} (input adjoint)`);
+  };
+
+  for (const dtype of ['float64', 'float32'] as DType[]) {
+    it(`give the reference results when reused, under another layout of the same array, and after the cache region wraps (${dtype})`, () => {
+      const w = randomArray(8 * 6 * 5, SEED, dtype);
+      const g = geometry(2, 6, 8, 12, 5);
+      const before = windowCallCount();
+      check(randomArray(2 * 6 * 12, SEED + 1, dtype), w, g, dtype, 'first use');
+      check(randomArray(2 * 6 * 12, SEED + 2, dtype), w, g, dtype, 'cached');
+      // The same values read as a 1x1 convolution over 30 channels: another packing of one array.
+      check(randomArray(2 * 30 * 12, SEED + 3, dtype), w, geometry(2, 30, 8, 12, 1), dtype, 'other layout');
+      expect(windowCallCount()).toBeGreaterThan(before);
+      // 40 weights of [64, 64, 5] overflow the 4 MiB region at least once; the first is then packed again.
+      const many = Array.from({ length: 40 }, (_, i) => randomArray(64 * 64 * 5, SEED + 10 + i, dtype));
+      const gBig = geometry(1, 64, 64, 8, 5);
+      const xBig = randomArray(64 * 8, SEED + 4, dtype);
+      for (const wi of many) check(xBig, wi, gBig, dtype, 'filling the region');
+      check(xBig, many[0], gBig, dtype, 'after the wrap');
+      check(randomArray(2 * 6 * 12, SEED + 5, dtype), w, g, dtype, 'first weights again');
+    });
+  }
+});

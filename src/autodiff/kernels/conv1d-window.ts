@@ -26,7 +26,7 @@ import { BLOCK, padded } from './gemm-core.js';
 import { scratch } from './scratch.js';
 import type { Conv1dGeometry, Floats } from './types.js';
 import { WGRAD_TAPS } from './wasm/wgrad.js';
-import { inArena, wasmPad, wasmWgrad, wasmWindow } from './wasm/runtime.js';
+import { arenaAllocate, inArena, wasmPad, wasmWgrad, wasmWindow } from './wasm/runtime.js';
 
 let windowCalls = 0;
 /** How many conv calls ran on the window kernel (tests use it to check the path is taken). */
@@ -123,6 +123,47 @@ function work(name: string, length: number, e: Lanes): Floats {
   return e.f32 ? new Float32Array(buf.buffer, buf.byteOffset, length) : buf.subarray(0, length);
 }
 
+/**
+ * Packed weight panels, cached per weight array and layout. A policy rollout runs the same
+ * weights through 115 forwards at batch 1, where packing them (every weight, once per call)
+ * cost more than the convolution: 24 % of a rollout. Tensors are immutable, so an array's
+ * packing never changes, and a WeakMap lets it go with the array. The panels live in one
+ * region of WebAssembly memory, filled front to back; when it is full it starts over (a new
+ * generation), and every older entry is packed again at its next use.
+ */
+const PANEL_REGION_DOUBLES = 1 << 19; // 4 MiB: the U-Net's panels in one dtype take about 1.1 MiB
+let panelRegion: Float64Array | null | undefined;
+let panelTop = 0; // in bytes from the region's start
+let panelGeneration = 0;
+const panelCache = new WeakMap<Floats, Map<string, { generation: number; panel: Floats }>>();
+
+/**
+ * The panels of `w` for layout `key` (`length` elements of the lanes' type), packed by `pack`
+ * on a miss; a fresh work buffer, packed every call, if the region is unavailable.
+ */
+function packedWeights(w: Floats, key: string, length: number, e: Lanes, pack: (pa: Floats) => void): Floats {
+  const byKey = panelCache.get(w);
+  const hit = byKey?.get(key);
+  if (hit !== undefined && hit.generation === panelGeneration) return hit.panel;
+  if (panelRegion === undefined) panelRegion = arenaAllocate(PANEL_REGION_DOUBLES);
+  const bytes = (length * e.bytes + 15) & ~15;
+  if (panelRegion === null || bytes > panelRegion.byteLength) {
+    const pa = work('window.a', length, e);
+    pack(pa);
+    return pa;
+  }
+  if (panelTop + bytes > panelRegion.byteLength) {
+    panelGeneration++;
+    panelTop = 0;
+  }
+  const at = panelRegion.byteOffset + panelTop;
+  const panel = e.f32 ? new Float32Array(panelRegion.buffer, at, length) : new Float64Array(panelRegion.buffer, at, length);
+  panelTop += bytes;
+  pack(panel);
+  panelCache.set(w, (byKey ?? new Map()).set(key, { generation: panelGeneration, panel }));
+  return panel;
+}
+
 export function conv1dWindow(x: Floats, w: Floats, out: Floats, g: Conv1dGeometry): boolean {
   const { batch, inChannels: I, outChannels: O, inLength: L, outLength: T, kernelSize: K, stride, dilation, padding } = g;
   const e = lanesOf(out, T);
@@ -132,18 +173,19 @@ export function conv1dWindow(x: Floats, w: Floats, out: Floats, g: Conv1dGeometr
   const oPad = padded(O);
   const rowLen = tPad + (K - 1) * dilation; // the last column tile reads up to tPad - 1 + (K - 1) dil
   const steps = I * K;
-  const pa = work('window.a', oPad * steps, e);
+  // Weights: panel q holds rows 4q..4q+3, step p = (i, j) in order.
+  const pa = packedWeights(w, `forward ${O} ${steps}`, oPad * steps, e, (pa) => {
+    for (let q = 0; q < oPad; q += BLOCK) {
+      const base = q * steps;
+      for (let r = 0; r < BLOCK; r++) {
+        const o = q + r;
+        for (let p = 0; p < steps; p++) pa[base + p * BLOCK + r] = o < O ? w[o * steps + p] : 0;
+      }
+    }
+  });
   const xp = work('window.x', batch * I * rowLen, e);
   const c = work('window.c', batch * oPad * tPad, e);
   if (!inArena(pa) || !inArena(xp) || !inArena(c)) return false;
-  // Weights: panel q holds rows 4q..4q+3, step p = (i, j) in order.
-  for (let q = 0; q < oPad; q += BLOCK) {
-    const base = q * steps;
-    for (let r = 0; r < BLOCK; r++) {
-      const o = q + r;
-      for (let p = 0; p < steps; p++) pa[base + p * BLOCK + r] = o < O ? w[o * steps + p] : 0;
-    }
-  }
   padInto(x, batch * I, L, padding, rowLen, xp, e);
   windowCalls++;
   const B = e.bytes;
@@ -183,19 +225,20 @@ export function conv1dInputAdjointWindow(dy: Floats, w: Floats, out: Floats, g: 
     const qPad = Math.ceil(count / e.cols) * e.cols;
     const rowLen = qPad + cFirst - cLast; // dypad[u] = dy[u + cLast]
     const steps = O * nt;
-    const pa = work('window.a', iPad * steps, e);
+    const pa = packedWeights(w, `input adjoint ${O} ${I} ${K} ${taps}`, iPad * steps, e, (pa) => {
+      for (let q = 0; q < iPad; q += BLOCK) {
+        const base = q * steps;
+        for (let r = 0; r < BLOCK; r++) {
+          const i = q + r;
+          for (let o = 0; o < O; o++) {
+            for (let k = 0; k < nt; k++) pa[base + (o * nt + k) * BLOCK + r] = i < I ? w[(o * I + i) * K + taps[k]] : 0;
+          }
+        }
+      }
+    });
     const dp = work('window.x', batch * O * rowLen, e);
     const c = work('window.c', batch * iPad * qPad, e);
     if (!inArena(pa) || !inArena(dp) || !inArena(c)) return false;
-    for (let q = 0; q < iPad; q += BLOCK) {
-      const base = q * steps;
-      for (let r = 0; r < BLOCK; r++) {
-        const i = q + r;
-        for (let o = 0; o < O; o++) {
-          for (let k = 0; k < nt; k++) pa[base + (o * nt + k) * BLOCK + r] = i < I ? w[(o * I + i) * K + taps[k]] : 0;
-        }
-      }
-    }
     padInto(dy, batch * O, T, -cLast, rowLen, dp, e);
     windowCalls++;
     kernel(

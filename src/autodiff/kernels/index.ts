@@ -9,7 +9,9 @@
  *   gpu        gpu.js kernels, here its WebAssembly backend (gpu.ts)         float32 only
  *
  * Contract for every kernel: `out` is overwritten, never accumulated into; inputs and
- * `out` never alias; all arrays of a call share one dtype, which is the result dtype.
+ * `out` never alias; all arrays of a call share one dtype, which is the result dtype; and
+ * a weight array is never modified once passed (the window convolutions cache its packing
+ * per array, as tensors are immutable).
  * A float64 call never runs in float32: if the selected backend is float32-only, it
  * falls back to the default float64 backend, and kernelBackend(kernel, 'float64') says so.
  */
