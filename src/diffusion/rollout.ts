@@ -23,7 +23,7 @@
  * A target (a goal state at a given time, say) is inpainted in every chunk whose window
  * contains that time: "inpainting of a target where a task gives one".
  */
-import { type Rng, type Tensor, reshape, slice, stack, tensor } from '../autodiff/index.js';
+import { type Rng, type Tensor, reshape, slice, stack, tensor, withStepArena } from '../autodiff/index.js';
 import { type Observe, denormalize, normalize, rawCondition } from './normalize.js';
 import { type DiffusionPolicy } from './policy.js';
 import { sampleDdpm } from './sampler.js';
@@ -123,9 +123,10 @@ export function rollout(
     const inpaint = mask.some((v) => v !== 0)
       ? { mask: tensor(mask, [B, Th, a], dtype), values: normalize(policy.normalizer.action, tensor(known, [B, Th, a], dtype)) }
       : undefined;
-    const chunkN = sampleDdpm(policy.schedule, denoiseWith(cond), [B, Th, a], rng, {
+    // The K_rollout denoising passes' intermediates in the step arena (autodiff/arena.ts); the plan is copied out.
+    const chunkN = withStepArena(() => sampleDdpm(policy.schedule, denoiseWith(cond), [B, Th, a], rng, {
       kRollout: options.kRollout, clipSample: options.clipSample, inpaint, dtype,
-    });
+    }));
     calls += options.kRollout ?? policy.schedule.K;
     const chunk = denormalize(policy.normalizer.action, chunkN).concrete();
     plans.push(chunk);

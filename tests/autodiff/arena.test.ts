@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ConcreteTensor, Rng, type Tensor, TransformError, grad, jvp, mish, mul, slice, sum, valueAndGrad, withStepArena } from '../../src/autodiff/index.js';
 import { adamw } from '../../src/autodiff/optim/index.js';
 import { ARENA_MIN, inStepArena } from '../../src/autodiff/tensor.js';
-import { type LossBatch, type UNetConfig, type UNetParams, applyUNet, diffusionLoss, initUNet, randomUnitVectors, sobolevDiffusionLoss, squaredCosineSchedule } from '../../src/diffusion/index.js';
+import {
+  type LossBatch, type UNetConfig, type UNetParams, applyUNet, diffusionLoss, initUNet, randomUnitVectors, sampleDdpm, sobolevDiffusionLoss, squaredCosineSchedule,
+} from '../../src/diffusion/index.js';
 
 const SEED = 20261202;
 const UNET: UNetConfig = { actionDim: 1, condDim: 3, stepEmbedDim: 8, downDims: [8, 16], kernelSize: 3, groups: 4 };
@@ -49,6 +51,17 @@ describe(`step arena (seed ${SEED})`, () => {
       const arena = train(seed, dtype, sobolev, withStepArena);
       expect(arena.losses).toEqual(plain.losses);
       expect(arena.params).toEqual(plain.params);
+    }), { seed: SEED, numRuns: 4 });
+  });
+
+  it('DDPM sampling through the U-Net inside it equals sampling outside it bit for bit', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 }), (seed, batch) => {
+      const params = initUNet(new Rng(seed), UNET, 'float32');
+      const cond = new Rng(seed + 1).uniform([batch, 3], -1, 1);
+      const sample = () => sampleDdpm(squaredCosineSchedule(5), (tau, k) => applyUNet(params, UNET, tau, k, cond), [batch, T, 1], new Rng(seed + 2), { dtype: 'float32' });
+      const outside = sample().toArray();
+      withStepArena(sample); // dirties the arena
+      expect(withStepArena(sample).toArray()).toEqual(outside);
     }), { seed: SEED, numRuns: 4 });
   });
 
