@@ -33,6 +33,7 @@ export { gpuStatus, type GpuStatus } from './gpu.js';
 export { parallelCallCount, threadCount } from './threads.js';
 export { windowCallCount } from './conv1d-window.js';
 export { mishCurvatureF32, mishF32, mishScaleF32 } from './mish-f32.js';
+export { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from './groupnorm-f32.js';
 
 type ConvFn = (a: Floats, b: Floats, out: Floats, g: Conv1dGeometry) => void;
 interface Backend {

@@ -19,6 +19,7 @@ import { jvp } from '../forward.js';
 import { vjp } from '../reverse.js';
 import { ConcreteTensor, type DType, type Tensor, allocate, promote } from '../tensor.js';
 import { perDtype } from '../elementwise-kernels.js';
+import { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from '../kernels/index.js';
 import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { reshape, sum } from './structural.js';
 
@@ -54,7 +55,10 @@ function groupStatistics(x: Float64Array | Float32Array, count: number, n: numbe
 function computeStatistics(x: Float64Array | Float32Array, count: number, n: number, eps: number): Statistics {
   const mean = new Float64Array(count);
   const invSigma = new Float64Array(count);
-  LOOPS.statistics[x instanceof Float32Array ? 'float32' : 'float64'](x, count, n, eps, mean, invSigma);
+  // float32: the WebAssembly kernels (kernels/groupnorm-f32.ts) where they apply, else the loop.
+  if (!(x instanceof Float32Array && groupStatisticsF32(x, count, n, eps, mean, invSigma))) {
+    LOOPS.statistics[x instanceof Float32Array ? 'float32' : 'float64'](x, count, n, eps, mean, invSigma);
+  }
   return { n, eps, mean, invSigma };
 }
 
@@ -153,7 +157,9 @@ export const groupNormalizeP: Primitive<NormParams> = primitive({
     const { count, n } = layout(x, groups);
     const { mean, invSigma } = groupStatistics(x.data, count, n, eps);
     const out = allocate(x.dtype, x.size);
-    LOOPS.normalize[x.dtype](out, x.data, mean, invSigma, count, n);
+    if (!(x.data instanceof Float32Array && out instanceof Float32Array && groupNormalizeF32(x.data, mean, invSigma, count, n, out))) {
+      LOOPS.normalize[x.dtype](out, x.data, mean, invSigma, count, n);
+    }
     return new ConcreteTensor(out, x.shape);
   },
   jvp: ([x], [t], p) => [bind(groupNormalizeP, [x], p), t === null ? null : bind(groupNormalizeTangentP, [x, t], p)],
@@ -166,7 +172,9 @@ export const groupNormalizeTangentP: Primitive<NormParams> = primitive({
     const { count, n } = layout(x, groups);
     const { mean, invSigma } = groupStatistics(x.data, count, n, eps);
     const out = allocate(v.dtype, v.size);
-    LOOPS.tangent[v.dtype](out, x.data, v.data, mean, invSigma, count, n);
+    const done = x.data instanceof Float32Array && v.data instanceof Float32Array && out instanceof Float32Array &&
+      groupTangentF32(x.data, v.data, mean, invSigma, count, n, out);
+    if (!done) LOOPS.tangent[v.dtype](out, x.data, v.data, mean, invSigma, count, n);
     return new ConcreteTensor(out, v.shape);
   },
   jvp: ([x, v], [tx, tv], p) => {

@@ -8,6 +8,7 @@
  */
 import { assembleModule } from './assembler.js';
 import { type GemmExport, gemmFunction } from './gemm.js';
+import { type GroupNormExports, groupNormFunctions } from './groupnorm.js';
 import { type MishExports, mishFunctions } from './mish.js';
 import { type PadExport, padFunction } from './pad.js';
 import { type WgradExport, wgradF32Functions, wgradFunctions } from './wgrad.js';
@@ -39,6 +40,7 @@ interface Engine {
   wgradF32: WgradExport[];
   pad: PadExport;
   mish: MishExports;
+  groupNorm: GroupNormExports;
 }
 
 let engine: Engine | null | undefined;
@@ -49,7 +51,7 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions, ...groupNormFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -64,6 +66,11 @@ function load(): Engine | null {
         mish: exports.mish as MishExports['mish'],
         mishScale: exports.mishScale as MishExports['mishScale'],
         mishCurvature: exports.mishCurvature as MishExports['mishCurvature'],
+      },
+      groupNorm: {
+        groupStats: exports.groupStats as GroupNormExports['groupStats'],
+        groupNormalize: exports.groupNormalize as GroupNormExports['groupNormalize'],
+        groupTangent: exports.groupTangent as GroupNormExports['groupTangent'],
       },
     };
   } catch {
@@ -108,6 +115,11 @@ export function wasmPad(): PadExport | null {
 /** The float32 Mish kernels (mish.ts), or null when WebAssembly is unavailable. */
 export function wasmMish(): MishExports | null {
   return load()?.mish ?? null;
+}
+
+/** The float32 GroupNorm kernels (groupnorm.ts), or null when WebAssembly is unavailable. */
+export function wasmGroupNorm(): GroupNormExports | null {
+  return load()?.groupNorm ?? null;
 }
 
 export function inArena(x: Float64Array | Float32Array): boolean {
