@@ -11,62 +11,60 @@ import { inArena, wasmGroupNorm } from './wasm/runtime.js';
 /** Float32 values per chunk (256 KiB per operand). */
 const CHUNK = 1 << 16;
 
-const applies = (n: number): boolean => n % 4 === 0 && n <= CHUNK && wasmGroupNorm() !== null;
-
-/** A float32 work buffer of CHUNK values in WebAssembly memory, or null. */
-function floats(name: string): Float32Array | null {
-  const buf = scratch(name, CHUNK / 2);
-  return inArena(buf) ? new Float32Array(buf.buffer, buf.byteOffset, CHUNK) : null;
+/** The WebAssembly work buffers of one call: data chunks, and the statistics of a chunk's groups. */
+interface Work {
+  xs: Float32Array;
+  vs: Float32Array;
+  means: Float64Array;
+  invSigmas: Float64Array;
+  /** groups per chunk */
+  per: number;
 }
 
-/** A float64 work buffer of `length` values in WebAssembly memory, or null. */
-function doubles(name: string, length: number): Float64Array | null {
-  const buf = scratch(name, length);
-  return inArena(buf) ? buf.subarray(0, length) : null;
+/** The work buffers for groups of n values, or null where the kernels do not apply. */
+function workFor(n: number): Work | null {
+  if (n % 4 !== 0 || n > CHUNK || wasmGroupNorm() === null) return null;
+  const per = Math.floor(CHUNK / n);
+  const floats = (name: string) => scratch(name, CHUNK / 2);
+  const [x, v, m, r] = [floats('groupNorm.x'), floats('groupNorm.v'), scratch('groupNorm.mean', per), scratch('groupNorm.invSigma', per)];
+  if (![x, v, m, r].every(inArena)) return null;
+  const f32 = (buf: Float64Array) => new Float32Array(buf.buffer, buf.byteOffset, CHUNK);
+  return { xs: f32(x), vs: f32(v), means: m.subarray(0, per), invSigmas: r.subarray(0, per), per };
 }
 
 /** Calls `run(g0, groups)` over chunks of whole groups. */
-function byChunks(count: number, n: number, run: (g0: number, groups: number) => void): void {
-  const per = Math.floor(CHUNK / n);
+function byChunks(count: number, per: number, run: (g0: number, groups: number) => void): void {
   for (let g0 = 0; g0 < count; g0 += per) run(g0, Math.min(per, count - g0));
+}
+
+/** The statistics of one chunk's groups into WebAssembly memory. */
+function statisticsIn(w: Work, mean: Float64Array, invSigma: Float64Array, g0: number, groups: number): void {
+  w.means.set(mean.subarray(g0, g0 + groups));
+  w.invSigmas.set(invSigma.subarray(g0, g0 + groups));
 }
 
 /** mean[g] and invSigma[g] = 1 / sqrt(var + eps) of each group of n values of x. */
 export function groupStatisticsF32(x: Float32Array, count: number, n: number, eps: number, mean: Float64Array, invSigma: Float64Array): boolean {
-  if (!applies(n)) return false;
-  const xs = floats('groupNorm.x');
-  const per = Math.floor(CHUNK / n);
-  const ms = doubles('groupNorm.mean', per);
-  const rs = doubles('groupNorm.invSigma', per);
-  if (xs === null || ms === null || rs === null) return false;
-  byChunks(count, n, (g0, groups) => {
-    xs.set(x.subarray(g0 * n, (g0 + groups) * n));
-    wasmGroupNorm()!.groupStats(xs.byteOffset, groups, 4 * n, eps, ms.byteOffset, rs.byteOffset);
-    mean.set(ms.subarray(0, groups), g0);
-    invSigma.set(rs.subarray(0, groups), g0);
+  const w = workFor(n);
+  if (w === null) return false;
+  byChunks(count, w.per, (g0, groups) => {
+    w.xs.set(x.subarray(g0 * n, (g0 + groups) * n));
+    wasmGroupNorm()!.groupStats(w.xs.byteOffset, groups, 4 * n, eps, w.means.byteOffset, w.invSigmas.byteOffset);
+    mean.set(w.means.subarray(0, groups), g0);
+    invSigma.set(w.invSigmas.subarray(0, groups), g0);
   });
   return true;
 }
 
-/** The group statistics of one chunk into WebAssembly memory. */
-function statisticsIn(ms: Float64Array, rs: Float64Array, mean: Float64Array, invSigma: Float64Array, g0: number, groups: number): void {
-  ms.set(mean.subarray(g0, g0 + groups));
-  rs.set(invSigma.subarray(g0, g0 + groups));
-}
-
 /** out = (x - mean) invSigma per group. */
 export function groupNormalizeF32(x: Float32Array, mean: Float64Array, invSigma: Float64Array, count: number, n: number, out: Float32Array): boolean {
-  if (!applies(n)) return false;
-  const xs = floats('groupNorm.x');
-  const per = Math.floor(CHUNK / n);
-  const ms = doubles('groupNorm.mean', per);
-  const rs = doubles('groupNorm.invSigma', per);
-  if (xs === null || ms === null || rs === null) return false;
-  byChunks(count, n, (g0, groups) => {
-    xs.set(x.subarray(g0 * n, (g0 + groups) * n));
-    statisticsIn(ms, rs, mean, invSigma, g0, groups);
-    wasmGroupNorm()!.groupNormalize(xs.byteOffset, xs.byteOffset, groups, 4 * n, ms.byteOffset, rs.byteOffset);
-    out.set(xs.subarray(0, groups * n), g0 * n);
+  const w = workFor(n);
+  if (w === null) return false;
+  byChunks(count, w.per, (g0, groups) => {
+    w.xs.set(x.subarray(g0 * n, (g0 + groups) * n));
+    statisticsIn(w, mean, invSigma, g0, groups);
+    wasmGroupNorm()!.groupNormalize(w.xs.byteOffset, w.xs.byteOffset, groups, 4 * n, w.means.byteOffset, w.invSigmas.byteOffset);
+    out.set(w.xs.subarray(0, groups * n), g0 * n);
   });
   return true;
 }
@@ -75,19 +73,14 @@ export function groupNormalizeF32(x: Float32Array, mean: Float64Array, invSigma:
 export function groupTangentF32(
   x: Float32Array, v: Float32Array, mean: Float64Array, invSigma: Float64Array, count: number, n: number, out: Float32Array,
 ): boolean {
-  if (!applies(n)) return false;
-  const xs = floats('groupNorm.x');
-  const vs = floats('groupNorm.v');
-  const per = Math.floor(CHUNK / n);
-  const ms = doubles('groupNorm.mean', per);
-  const rs = doubles('groupNorm.invSigma', per);
-  if (xs === null || vs === null || ms === null || rs === null) return false;
-  byChunks(count, n, (g0, groups) => {
-    xs.set(x.subarray(g0 * n, (g0 + groups) * n));
-    vs.set(v.subarray(g0 * n, (g0 + groups) * n));
-    statisticsIn(ms, rs, mean, invSigma, g0, groups);
-    wasmGroupNorm()!.groupTangent(xs.byteOffset, vs.byteOffset, vs.byteOffset, groups, 4 * n, ms.byteOffset, rs.byteOffset);
-    out.set(vs.subarray(0, groups * n), g0 * n);
+  const w = workFor(n);
+  if (w === null) return false;
+  byChunks(count, w.per, (g0, groups) => {
+    w.xs.set(x.subarray(g0 * n, (g0 + groups) * n));
+    w.vs.set(v.subarray(g0 * n, (g0 + groups) * n));
+    statisticsIn(w, mean, invSigma, g0, groups);
+    wasmGroupNorm()!.groupTangent(w.xs.byteOffset, w.vs.byteOffset, w.vs.byteOffset, groups, 4 * n, w.means.byteOffset, w.invSigmas.byteOffset);
+    out.set(w.vs.subarray(0, groups * n), g0 * n);
   });
   return true;
 }

@@ -122,6 +122,43 @@ export const op = {
   v128Bitselect: simd(0x52),
 };
 
+// Structured loops over i32 locals, shared by the kernels. Each is a block around a loop:
+// `br_if 1` leaves the block, `br 0` goes round again.
+
+/** local += amount (code leaving an i32). */
+export const addTo = (local: number, amount: number[]): number[][] => [op.localGet(local), amount, op.i32Add, op.localSet(local)];
+
+/** `for (counter = 0; counter < limit; counter++) body`, `limit` a local. */
+export function countUp(counter: number, limit: number, body: number[][]): number[][] {
+  return stepUp(counter, [op.i32Const(0)], limit, 1, body);
+}
+
+/** `for (counter = count; counter > 0; counter--) body`, `count` a local. */
+export function countDown(counter: number, count: number, body: number[][]): number[][] {
+  return [
+    op.localGet(count), op.localSet(counter),
+    op.block, op.loop,
+    op.localGet(counter), op.i32Eqz, op.brIf(1),
+    ...body,
+    ...addTo(counter, op.i32Const(-1)),
+    op.br(0),
+    op.end, op.end,
+  ];
+}
+
+/** `for (p = start; p < end; p += step) body`: `start` is code leaving an i32, `end` a local. */
+export function stepUp(p: number, start: number[][], end: number, step: number, body: number[][]): number[][] {
+  return [
+    ...start, op.localSet(p),
+    op.block, op.loop,
+    op.localGet(p), op.localGet(end), op.i32LtU, op.i32Eqz, op.brIf(1),
+    ...body,
+    ...addTo(p, op.i32Const(step)),
+    op.br(0),
+    op.end, op.end,
+  ];
+}
+
 export interface FunctionDef {
   name: string;
   params: ValueType[];

@@ -19,39 +19,18 @@
  *
  * Addresses are bytes; nBytes = 4 n.
  */
-import { F64, type FunctionDef, I32, V128, op } from './assembler.js';
+import { F64, type FunctionDef, I32, V128, addTo, countUp, op, stepUp } from './assembler.js';
 
 const get = op.localGet;
 const set = op.localSet;
-const addTo = (local: number, amount: number[]) => [get(local), amount, op.i32Add, set(local)];
-
 /** The high two float32 lanes of the vector in `v`, as float64. */
 const high = (v: number): number[][] => [get(v), get(v), op.i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]), op.f64x2PromoteLowF32x4];
 const low = (v: number): number[][] => [get(v), op.f64x2PromoteLowF32x4];
 /** The sum of the two lanes of the float64 vector in `v`. */
 const lanesSum = (v: number): number[][] => [get(v), op.f64x2ExtractLane(0), get(v), op.f64x2ExtractLane(1), op.f64Add];
 
-/** `for (p = start; p < end; p += 16) body`, with `end` already set. */
-const overGroup = (p: number, start: number[][], end: number, body: number[][]): number[][] => [
-  ...start, set(p),
-  op.block, op.loop,
-  get(p), get(end), op.i32LtU, op.i32Eqz, op.brIf(1),
-  ...body,
-  ...addTo(p, op.i32Const(16)),
-  op.br(0),
-  op.end, op.end,
-];
-
-/** `for (g = 0; g < count; g++) body`. */
-const overGroups = (g: number, count: number, body: number[][]): number[][] => [
-  op.i32Const(0), set(g),
-  op.block, op.loop,
-  get(g), get(count), op.i32LtU, op.i32Eqz, op.brIf(1),
-  ...body,
-  ...addTo(g, op.i32Const(1)),
-  op.br(0),
-  op.end, op.end,
-];
+/** `for (p = start; p < end; p += 16) body`: over one group, 4 values at a time. */
+const overGroup = (p: number, start: number[][], end: number, body: number[][]): number[][] => stepUp(p, start, end, 16, body);
 
 /** The address of float64 entry g of the array at `base`. */
 const entry = (base: number, g: number): number[][] => [get(base), get(g), op.i32Const(3), op.i32Shl, op.i32Add];
@@ -65,7 +44,7 @@ function statsFunction(): FunctionDef {
   const [V, ACC, MV, D] = [11, 12, 13, 14];
   const body = [
     get(NBYTES), op.i32Const(2), op.i32ShrU, op.f64ConvertI32U, set(N),
-    ...overGroups(G, COUNT, [
+    ...countUp(G, COUNT, [
       ...groupStart(X, G, NBYTES), get(NBYTES), op.i32Add, set(END),
       op.f64Const(0), op.f64x2Splat, set(ACC),
       ...overGroup(P, groupStart(X, G, NBYTES), END, [
@@ -98,7 +77,7 @@ function normalizeFunction(): FunctionDef {
   const [G, P, Q, END] = [6, 7, 8, 9];
   const [SCALE, SHIFT] = [10, 11];
   // out = x a + b in float32, with a = r and b = -m r formed in float64 and rounded once
-  const body = overGroups(G, COUNT, [
+  const body = countUp(G, COUNT, [
     ...groupStart(X, G, NBYTES), get(NBYTES), op.i32Add, set(END),
     ...groupStart(OUT, G, NBYTES), set(Q),
     ...entry(INV, G), op.f64Load(0), ...splatF32, set(SCALE),
@@ -133,7 +112,7 @@ function tangentFunction(): FunctionDef {
   const loads = [get(P), op.v128Load(0), set(XV), get(PV), op.v128Load(0), set(W)];
   const body = [
     get(NBYTES), op.i32Const(2), op.i32ShrU, op.f64ConvertI32U, set(N),
-    ...overGroups(G, COUNT, [
+    ...countUp(G, COUNT, [
       ...groupStart(X, G, NBYTES), get(NBYTES), op.i32Add, set(END),
       ...entry(MEAN, G), op.f64Load(0), op.f64x2Splat, set(MV),
       ...entry(INV, G), op.f64Load(0), op.f64x2Splat, set(RV),

@@ -29,7 +29,7 @@
  * All addresses are bytes; `bytes` is a multiple of MISH_STEP_BYTES (callers round up into
  * slack), and dst may be one of the inputs.
  */
-import { type FunctionDef, I32, V128, op } from './assembler.js';
+import { type FunctionDef, I32, V128, op, stepUp } from './assembler.js';
 
 const get = op.localGet;
 const set = op.localSet;
@@ -146,15 +146,7 @@ function kernel(name: string, inputs: number, value: (c: Constants, vectors: num
       get(dst), get(o), op.i32Add, ...value(c, vectors, work), op.v128Store(offset),
     ];
   });
-  const loop = [
-    op.i32Const(0), set(o),
-    op.block, op.loop,
-    get(o), get(bytes), op.i32LtU, op.i32Eqz, op.brIf(1),
-    ...groups.flat(),
-    get(o), op.i32Const(MISH_STEP_BYTES), op.i32Add, set(o),
-    op.br(0),
-    op.end, op.end,
-  ];
+  const loop = stepUp(o, [op.i32Const(0)], bytes, MISH_STEP_BYTES, groups.flat());
   return {
     name,
     params: new Array(inputs + 2).fill(I32),

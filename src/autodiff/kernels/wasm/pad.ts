@@ -13,42 +13,27 @@
  * by the suffix zeros, and the suffix of the last row needs 16 bytes of slack in dst (and
  * the source rows 16 bytes of slack past the last one).
  */
-import { type FunctionDef, I32, op } from './assembler.js';
+import { type FunctionDef, I32, countUp, op, stepUp } from './assembler.js';
 
 const [SRC, DST, ROWS, SRC_ROW, DST_ROW, LO, HI, SUFFIX, END, SHIFT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const [R, O, S, D] = [10, 11, 12, 13];
 
 const get = op.localGet;
 const set = op.localSet;
-const addTo = (local: number, amount: number[]) => [get(local), amount, op.i32Add, set(local)];
 /** `for (O = from; O < to; O += 16) body`. */
-const bytes = (from: number[], to: number, body: number[][]): number[][] => [
-  from, set(O),
-  op.block, op.loop,
-  get(O), get(to), op.i32LtU, op.i32Eqz, op.brIf(1),
-  ...body,
-  ...addTo(O, op.i32Const(16)),
-  op.br(0),
-  op.end, op.end,
-];
+const bytes = (from: number[], to: number, body: number[][]): number[][] => stepUp(O, [from], to, 16, body);
 
 const zero: number[][] = [get(D), get(O), op.i32Add, op.v128Zero(), op.v128Store(0)];
 const copy: number[][] = [get(D), get(O), op.i32Add, get(S), get(O), op.i32Add, op.v128Load(0), op.v128Store(0)];
 
-const body: number[][] = [
-  op.i32Const(0), set(R),
-  op.block, op.loop,
-  get(R), get(ROWS), op.i32LtU, op.i32Eqz, op.brIf(1),
+const body: number[][] = countUp(R, ROWS, [
   // S = src + r * srcRow - shift (so S + o addresses src[o - shift]); D = dst + r * dstRow
   get(SRC), get(R), get(SRC_ROW), op.i32Mul, op.i32Add, get(SHIFT), op.i32Sub, set(S),
   get(DST), get(R), get(DST_ROW), op.i32Mul, op.i32Add, set(D),
   ...bytes(op.i32Const(0), LO, zero),
   ...bytes(get(LO), HI, copy),
   ...bytes(get(SUFFIX), END, zero),
-  ...addTo(R, op.i32Const(1)),
-  op.br(0),
-  op.end, op.end,
-];
+]);
 
 export const padFunction: FunctionDef = {
   name: 'pad',

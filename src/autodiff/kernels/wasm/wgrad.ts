@@ -19,7 +19,7 @@
  * [inChannels][oPairs][2][N] vectors, and the caller adds the lanes. Strides are in bytes;
  * dy rows hold tPairs vectors of positions (zero-padded).
  */
-import { type FunctionDef, I32, V128, op } from './assembler.js';
+import { type FunctionDef, I32, V128, addTo, countUp, op } from './assembler.js';
 
 export const WGRAD_TAPS = 4;
 
@@ -29,17 +29,6 @@ const FIRST_VECTOR = 18;
 
 const get = op.localGet;
 const set = op.localSet;
-const addTo = (local: number, amount: number[]) => [get(local), amount, op.i32Add, set(local)];
-const countUp = (counter: number, limit: number, body: number[][]) => [
-  op.i32Const(0), set(counter),
-  op.block, op.loop,
-  get(counter), get(limit), op.i32LtU, op.i32Eqz, op.brIf(1),
-  ...body,
-  ...addTo(counter, op.i32Const(1)),
-  op.br(0),
-  op.end, op.end,
-];
-
 /** f64x2 (2 positions per vector) or f32x4 (4 positions, for float32 calls). */
 interface Lanes {
   suffix: string;

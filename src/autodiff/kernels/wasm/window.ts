@@ -23,7 +23,7 @@
  * C rows 4q..4q+3 of a tile start at c + u*cu + v*cv + 4q*ldc. All addresses are bytes (the
  * strides listed above are float64's; `windowF32` takes them with 4-byte elements).
  */
-import { type FunctionDef, I32, V128, op } from './assembler.js';
+import { type FunctionDef, I32, V128, addTo, countDown, countUp, op } from './assembler.js';
 
 // Parameters, then loop state, then vector registers.
 const [A, A_PANEL, M_TILES, B, NU, BU, NV, BV, N1, S1, N2, S2, C, CU, CV, LDC, ACCUMULATE] =
@@ -34,27 +34,6 @@ const [B01, B23, AV] = [36, 37, 38];
 
 const get = op.localGet;
 const set = op.localSet;
-const addTo = (local: number, amount: number[]) => [get(local), amount, op.i32Add, set(local)];
-/** `while (counter < limit) { body; counter++ }` with the counter starting at 0. */
-const countUp = (counter: number, limit: number, body: number[][]) => [
-  op.i32Const(0), set(counter),
-  op.block, op.loop,
-  get(counter), get(limit), op.i32LtU, op.i32Eqz, op.brIf(1),
-  ...body,
-  ...addTo(counter, op.i32Const(1)),
-  op.br(0),
-  op.end, op.end,
-];
-/** `for (counter = count; counter > 0; counter--) body`. */
-const countDown = (counter: number, count: number, body: number[][]) => [
-  get(count), set(counter),
-  op.block, op.loop,
-  get(counter), op.i32Eqz, op.brIf(1),
-  ...body,
-  ...addTo(counter, op.i32Const(-1)),
-  op.br(0),
-  op.end, op.end,
-];
 
 /**
  * The element type: f64 (2 lanes, a tile of 4 rows x 4 columns) or f32 (4 lanes, 4 rows x 8
