@@ -100,8 +100,13 @@ function benchCases(dtype: DType): Record<CaseName, () => void> {
   };
 }
 
-/** Runs and warm-up runs per measurement: the rollout takes 2 s or so, the rest well under 0.3 s. */
-const runsOf = (name: CaseName, runs: number): [number, number] => (name === 'rollout' ? [Math.max(3, runs - 2), 1] : [runs, 2]);
+/**
+ * Runs and warm-up runs per measurement. The rollout (115 forwards) warms itself up; the
+ * others get 5 warm-up runs, as V8 recompiles hot JavaScript and WebAssembly with its
+ * optimizing tiers only after some calls (with 2, the first case measured in a process
+ * came out up to 1.5x slow).
+ */
+const runsOf = (name: CaseName, runs: number): [number, number] => (name === 'rollout' ? [Math.max(3, runs - 2), 1] : [runs, 5]);
 
 export interface PytorchComparison {
   torch: string;
