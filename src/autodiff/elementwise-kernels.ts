@@ -9,6 +9,7 @@
  */
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf, stridesOf } from './shape.js';
 import { ConcreteTensor, type DType, type Floats, allocate, promote } from './tensor.js';
+import { type BinaryOp, binaryRowsF32, binarySameF32 } from './kernels/index.js';
 
 type ContiguousLoop = (out: Floats, a: Floats, b: Floats, n: number) => void;
 type ScalarLoop = (out: Floats, a: Floats, y: number, n: number) => void;
@@ -26,6 +27,8 @@ export interface UnaryKernel {
 export interface BinaryKernel {
   readonly expr: string;
   readonly loops: Record<DType, BinaryLoops>;
+  /** For add, sub and mul: float32 operands of one shape, or a full one against one value per row, run in WebAssembly. */
+  readonly wasm?: BinaryOp;
 }
 
 export interface BinaryLoops {
@@ -146,9 +149,12 @@ export function unaryKernel(expr: string): UnaryKernel {
   return { expr, loops: { float64: make(), float32: make() } };
 }
 
-export function binaryKernel(expr: string): BinaryKernel {
-  return { expr, loops: { float64: binaryLoops(expr), float32: binaryLoops(expr) } };
+export function binaryKernel(expr: string, wasm?: BinaryOp): BinaryKernel {
+  return { expr, loops: { float64: binaryLoops(expr), float32: binaryLoops(expr) }, wasm };
 }
+
+/** Below this many values the JavaScript loop beats the copies into WebAssembly memory and back. */
+const WASM_MIN = 1024;
 
 function binaryLoops(expr: string): BinaryLoops {
   return {
@@ -188,9 +194,11 @@ export function binaryMap(
   const loops = kernel.loops[dtype];
   const ad = a.data;
   const bd = b.data;
+  const wasm = kernel.wasm !== undefined && ad instanceof Float32Array && bd instanceof Float32Array ? kernel.wasm : undefined;
   if (sameShape(a.shape, b.shape)) {
     const out = allocate(dtype, ad.length);
-    loops.same(out, ad, bd, ad.length);
+    const done = wasm !== undefined && out.length >= WASM_MIN && binarySameF32(wasm, ad as Float32Array, bd as Float32Array, out as Float32Array);
+    if (!done) loops.same(out, ad, bd, ad.length);
     return new ConcreteTensor(out, a.shape);
   }
   if (bd.length === 1 && b.shape.length <= a.shape.length) {
@@ -208,7 +216,8 @@ export function binaryMap(
   if (sameShape(a.shape, shape)) {
     const inner = rowsOf(b.shape, shape);
     if (inner > 0) {
-      loops.rowsRight(out, ad, bd, out.length / inner, inner);
+      const done = wasm !== undefined && out.length >= WASM_MIN && binaryRowsF32(wasm, ad as Float32Array, bd as Float32Array, out as Float32Array, inner, false);
+      if (!done) loops.rowsRight(out, ad, bd, out.length / inner, inner);
       return new ConcreteTensor(out, shape);
     }
     if (runs(out, ad, bd, b.shape, shape, loops.runRight)) return new ConcreteTensor(out, shape);
@@ -216,7 +225,8 @@ export function binaryMap(
   if (sameShape(b.shape, shape)) {
     const inner = rowsOf(a.shape, shape);
     if (inner > 0) {
-      loops.rowsLeft(out, bd, ad, out.length / inner, inner);
+      const done = wasm !== undefined && out.length >= WASM_MIN && binaryRowsF32(wasm, bd as Float32Array, ad as Float32Array, out as Float32Array, inner, true);
+      if (!done) loops.rowsLeft(out, bd, ad, out.length / inner, inner);
       return new ConcreteTensor(out, shape);
     }
     if (runs(out, bd, ad, a.shape, shape, loops.runLeft)) return new ConcreteTensor(out, shape);

@@ -231,7 +231,7 @@ function addTangents(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
   return add(a, b);
 }
 
-const addKernel = binaryKernel('x + y');
+const addKernel = binaryKernel('x + y', 'add');
 export const addP: Primitive<null> = primitive({
   name: 'add',
   impl: ([a, b]) => binaryMap('add', a, b, addKernel),
@@ -246,7 +246,7 @@ export const addP: Primitive<null> = primitive({
   ],
 });
 
-const subKernel = binaryKernel('x - y');
+const subKernel = binaryKernel('x - y', 'sub');
 export const subP: Primitive<null> = primitive({
   name: 'sub',
   impl: ([a, b]) => binaryMap('sub', a, b, subKernel),
@@ -261,7 +261,7 @@ export const subP: Primitive<null> = primitive({
   ],
 });
 
-const mulKernel = binaryKernel('x * y');
+const mulKernel = binaryKernel('x * y', 'mul');
 export const mulP: Primitive<null> = primitive({
   name: 'mul',
   impl: ([a, b]) => binaryMap('mul', a, b, mulKernel),

@@ -76,6 +76,7 @@ export const op = {
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  f32Load: (offset = 0) => [0x2a, ...memarg(2, offset)],
   f64Load: (offset = 0) => [0x2b, ...memarg(3, offset)],
   f64Store: (offset = 0) => [0x39, ...memarg(3, offset)],
   f64Const: (value: number) => [0x44, ...new Uint8Array(Float64Array.of(value).buffer)],

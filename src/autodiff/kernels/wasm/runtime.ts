@@ -7,6 +7,7 @@
  * everything runs in JavaScript.
  */
 import { assembleModule } from './assembler.js';
+import { type BinaryExports, binaryExports, binaryFunctions } from './binary.js';
 import { type GemmExport, gemmFunction } from './gemm.js';
 import { type GroupNormExports, groupNormFunctions } from './groupnorm.js';
 import { type MishExports, mishFunctions } from './mish.js';
@@ -41,6 +42,7 @@ interface Engine {
   pad: PadExport;
   mish: MishExports;
   groupNorm: GroupNormExports;
+  binary: BinaryExports;
 }
 
 let engine: Engine | null | undefined;
@@ -51,7 +53,7 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions, ...groupNormFunctions], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -72,6 +74,7 @@ function load(): Engine | null {
         groupNormalize: exports.groupNormalize as GroupNormExports['groupNormalize'],
         groupTangent: exports.groupTangent as GroupNormExports['groupTangent'],
       },
+      binary: binaryExports(exports),
     };
   } catch {
     engine = null;
@@ -120,6 +123,11 @@ export function wasmMish(): MishExports | null {
 /** The float32 GroupNorm kernels (groupnorm.ts), or null when WebAssembly is unavailable. */
 export function wasmGroupNorm(): GroupNormExports | null {
   return load()?.groupNorm ?? null;
+}
+
+/** The float32 add, sub and mul kernels (binary.ts), or null when WebAssembly is unavailable. */
+export function wasmBinary(): BinaryExports | null {
+  return load()?.binary ?? null;
 }
 
 export function inArena(x: Float64Array | Float32Array): boolean {

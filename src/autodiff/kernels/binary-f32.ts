@@ -1,0 +1,63 @@
+/**
+ * Float32 add, sub and mul through the WebAssembly kernels of wasm/binary.ts, for operands of
+ * one shape and for a full operand against one value per row. Operands are copied into
+ * WebAssembly memory a chunk at a time and the result copied out (three memcpys: a few
+ * microseconds on a [64, 24, 32] activation, against 88 us for the JavaScript loop). Each
+ * function returns false, writing nothing, when the kernels are unavailable or the rows are
+ * not a multiple of 4 values, and the caller runs its JavaScript loop.
+ */
+import { scratch } from './scratch.js';
+import { type BinaryOp } from './wasm/binary.js';
+import { inArena, wasmBinary } from './wasm/runtime.js';
+
+export type { BinaryOp } from './wasm/binary.js';
+
+/** Float32 values per chunk (256 KiB per operand). */
+const CHUNK = 1 << 16;
+
+/** Two float32 work buffers of CHUNK values (plus 16 bytes of slack) in WebAssembly memory, or null. */
+function buffers(): [Float32Array, Float32Array] | null {
+  const views = ['binary.a', 'binary.b'].map((name) => scratch(name, CHUNK / 2 + 2));
+  if (!views.every(inArena)) return null;
+  const [a, b] = views.map((buf) => new Float32Array(buf.buffer, buf.byteOffset, CHUNK + 4));
+  return [a, b];
+}
+
+/** out = a op b, all of one length. */
+export function binarySameF32(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): boolean {
+  const kernel = wasmBinary()?.[op].same;
+  const work = kernel === undefined ? null : buffers();
+  if (kernel === undefined || work === null) return false;
+  const [wa, wb] = work;
+  for (let start = 0; start < out.length; start += CHUNK) {
+    const length = Math.min(CHUNK, out.length - start);
+    wa.set(a.subarray(start, start + length));
+    wb.set(b.subarray(start, start + length));
+    kernel(wa.byteOffset, wb.byteOffset, wa.byteOffset, Math.ceil(length / 4) * 16);
+    out.set(wa.subarray(0, length), start);
+  }
+  return true;
+}
+
+/**
+ * out[r, :] = full[r, :] op small[r] over rows of `inner` values (small op full[r, :] with
+ * `smallFirst`), inner a multiple of 4.
+ */
+export function binaryRowsF32(op: BinaryOp, full: Float32Array, small: Float32Array, out: Float32Array, inner: number, smallFirst: boolean): boolean {
+  const kernels = wasmBinary()?.[op];
+  const work = kernels === undefined || inner % 4 !== 0 || inner > CHUNK ? null : buffers();
+  if (kernels === undefined || work === null) return false;
+  const kernel = smallFirst ? kernels.rowsLeft : kernels.rows;
+  const [wFull, wSmall] = work;
+  const rows = small.length;
+  const per = Math.floor(CHUNK / inner);
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const count = Math.min(per, rows - r0);
+    wFull.set(full.subarray(r0 * inner, (r0 + count) * inner));
+    wSmall.set(small.subarray(r0, r0 + count));
+    const [first, second] = smallFirst ? [wSmall, wFull] : [wFull, wSmall];
+    kernel(first.byteOffset, second.byteOffset, wFull.byteOffset, count, inner * 4);
+    out.set(wFull.subarray(0, count * inner), r0 * inner);
+  }
+  return true;
+}
