@@ -220,6 +220,7 @@ export function binaryMap(
       if (!done) loops.rowsRight(out, ad, bd, out.length / inner, inner);
       return new ConcreteTensor(out, shape);
     }
+    if (wasm !== undefined && out.length >= WASM_MIN && runsInWasm(wasm, ad, bd, b.shape, shape, out, false)) return new ConcreteTensor(out, shape);
     if (runs(out, ad, bd, b.shape, shape, loops.runRight)) return new ConcreteTensor(out, shape);
   }
   if (sameShape(b.shape, shape)) {
@@ -229,6 +230,7 @@ export function binaryMap(
       if (!done) loops.rowsLeft(out, bd, ad, out.length / inner, inner);
       return new ConcreteTensor(out, shape);
     }
+    if (wasm !== undefined && out.length >= WASM_MIN && runsInWasm(wasm, bd, ad, a.shape, shape, out, true)) return new ConcreteTensor(out, shape);
     if (runs(out, bd, ad, a.shape, shape, loops.runLeft)) return new ConcreteTensor(out, shape);
   }
   walk(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)], (o, [ia, ib], n, [da, db]) =>
@@ -268,6 +270,24 @@ function runs(out: Floats, full: Floats, small: Floats, smallShape: Shape, shape
     for (let j = 0; j < n; j++) loop(out, full, (o + j) * inner, small[i + j * d], inner);
   });
   return true;
+}
+
+/**
+ * The runs of `runs` in WebAssembly: the small operand's value for each run of `inner`
+ * values, gathered into one array (a [1, C, 1] bias against [B, C, T] becomes B C values),
+ * then the rows kernel. False where the runs are not a multiple of 4 long.
+ */
+function runsInWasm(op: BinaryOp, full: Floats, small: Floats, smallShape: Shape, shape: Shape, out: Floats, smallFirst: boolean): boolean {
+  const strides = broadcastStrides(smallShape, shape);
+  let k = shape.length;
+  while (k > 0 && (strides[k - 1] === 0 || shape[k - 1] === 1)) k--;
+  const inner = sizeOf(shape.slice(k));
+  if (inner % 4 !== 0) return false;
+  const perRun = new Float32Array(out.length / inner);
+  walk(shape.slice(0, k), [strides.slice(0, k)], (o, [i], n, [d]) => {
+    for (let j = 0; j < n; j++) perRun[o + j] = small[i + j * d];
+  });
+  return binaryRowsF32(op, full as Float32Array, perRun, out as Float32Array, inner, smallFirst);
 }
 
 /** `cond ? a : b` elementwise, broadcasting all three. */

@@ -2,7 +2,7 @@
  * Float32 add, sub and mul in WebAssembly (kernels/wasm/binary.ts) equal the JavaScript loops
  * bit for bit: one float32 rounding of the exact result either way (a double holds the exact
  * product of two float32 values, and rounding a double sum to float32 is correctly rounded).
- * Covers operands of one shape, one value per row on either side, rows not a multiple of 4
+ * Covers operands of one shape, one value per row or per channel on either side, rows not a multiple of 4
  * (the loops) and arrays spanning several chunks. A failure prints the seed.
  */
 import fc from 'fast-check';
@@ -45,11 +45,16 @@ describe(`float32 add, sub and mul in WebAssembly (seed ${SEED})`, () => {
       const a = new ConcreteTensor(values(batch * channels * length, seed), full);
       const b = new ConcreteTensor(values(batch * channels * length, seed + 1), full);
       const s = new ConcreteTensor(values(batch * channels, seed + 2), [batch, channels, 1]);
+      const c = new ConcreteTensor(values(channels, seed + 3), [1, channels, 1]); // a per-channel bias: runs, not rows
       for (const [name, f, ref] of OPS) {
         const ad = a.data, bd = b.data, sd = s.data;
         sameBits(f(a, b).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(x, bd[i])), `${name} same`);
         sameBits(f(a, s).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(x, sd[Math.floor(i / length)])), `${name} rows`);
         sameBits(f(s, a).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(sd[Math.floor(i / length)], x)), `${name} rows left`);
+        const cd = c.data;
+        const channel = (i: number) => cd[Math.floor(i / length) % channels];
+        sameBits(f(a, c).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(x, channel(i))), `${name} channels`);
+        sameBits(f(c, a).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(channel(i), x)), `${name} channels left`);
       }
     }), { seed: SEED, numRuns: 60 });
   });
