@@ -9,7 +9,7 @@
  */
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf, stridesOf } from './shape.js';
 import { ConcreteTensor, type DType, type Floats, allocate, promote } from './tensor.js';
-import { type BinaryOp, binaryRowsF32, binarySameF32 } from './kernels/index.js';
+import { type BinaryOp, binaryRowsF32, binarySameF32, reduceRowsF32 } from './kernels/index.js';
 
 type ContiguousLoop = (out: Floats, a: Floats, b: Floats, n: number) => void;
 type ScalarLoop = (out: Floats, a: Floats, y: number, n: number) => void;
@@ -377,6 +377,8 @@ export function reduceInto(acc: Float64Array, a: Floats, b: Floats | null, shape
     reduceWalk(acc, a, b, shape, kept);
     return;
   }
+  // float32 runs of 4 or more: WebAssembly (kernels/binary-f32.ts), when it applies.
+  if (inner >= 4 && a instanceof Float32Array && (b === null || b instanceof Float32Array) && reduceRowsF32(acc, a, b, outer, middle, inner)) return;
   const loops = REDUCE_LOOPS[a instanceof Float32Array ? 'float32' : 'float64'];
   if (b === null) loops.sum(acc, a, a, outer, middle, inner);
   else loops.product(acc, a, b, outer, middle, inner);

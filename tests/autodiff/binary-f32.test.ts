@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConcreteTensor, type Tensor, add, mul, sub } from '../../src/autodiff/index.js';
-import { binaryRowsF32, binarySameF32 } from '../../src/autodiff/kernels/index.js';
+import { ConcreteTensor, type Tensor, add, mul, mulSumTo, sub, sum } from '../../src/autodiff/index.js';
+import { binaryRowsF32, binarySameF32, reduceRowsF32 } from '../../src/autodiff/kernels/index.js';
 
 const SEED = 20261204;
 const OPS: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
@@ -57,6 +57,53 @@ describe(`float32 add, sub and mul in WebAssembly (seed ${SEED})`, () => {
         sameBits(f(c, a).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(channel(i), x)), `${name} channels left`);
       }
     }), { seed: SEED, numRuns: 60 });
+  });
+
+  it('row sums (a bias\'s and a scale\'s cotangent) match float64 sums of the same terms', () => {
+    const caseArb = fc.record({
+      outer: fc.integer({ min: 1, max: 6 }), middle: fc.integer({ min: 1, max: 30 }),
+      quads: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(3000)), seed: fc.integer(),
+    });
+    fc.assert(fc.property(caseArb, ({ outer, middle, quads, seed }) => {
+      const inner = 4 * quads;
+      const n = outer * middle * inner;
+      const a = Float32Array.from(values(n, seed), (v) => (Number.isFinite(v) ? v : 1));
+      const b = Float32Array.from(values(n, seed + 1), (v) => (Number.isFinite(v) ? v : -1));
+      for (const withB of [false, true]) {
+        const got = new Float64Array(middle).fill(0.5); // accumulates into what is there
+        expect(reduceRowsF32(got, a, withB ? b : null, outer, middle, inner)).toBe(true);
+        for (let m = 0; m < middle; m++) {
+          let want = 0.5;
+          let scale = 0.5;
+          for (let o = 0; o < outer; o++) {
+            for (let j = 0; j < inner; j++) {
+              const i = (o * middle + m) * inner + j;
+              const t = withB ? a[i] * b[i] : a[i];
+              want += t;
+              scale += Math.abs(t);
+            }
+          }
+          if (!(Math.abs(got[m] - want) <= 1e-13 * scale)) throw new Error(`${withB ? 'dots' : 'sums'} at ${m}: ${got[m]} vs ${want}`);
+        }
+      }
+    }), { seed: SEED, numRuns: 60 });
+    // Through the ops, in float32: sum over (batch, time) to [C], and a FiLM scale's cotangent.
+    const [B, C, T] = [4, 6, 8];
+    const x = new ConcreteTensor(values(B * C * T, 5).map((v) => (Number.isFinite(v) ? v : 0)), [B, C, T]);
+    const y = new ConcreteTensor(values(B * C * T, 6).map((v) => (Number.isFinite(v) ? v : 0)), [B, C, T]);
+    const xd = x.data, yd = y.data;
+    const bySum = sum(x, [0, 2]).toArray();
+    const byScale = mulSumTo(x, y, [B, C, 1]).toArray();
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) s += xd[(b * C + c) * T + t];
+      expect(bySum[c]).toBe(Math.fround(s));
+    }
+    for (let r = 0; r < B * C; r++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += xd[r * T + t] * yd[r * T + t];
+      expect(byScale[r]).toBe(Math.fround(s));
+    }
   });
 
   it('the kernels run where they apply and decline rows that are not a multiple of 4', () => {
