@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConcreteTensor, type Tensor, add, mul, mulSumTo, sub, sum } from '../../src/autodiff/index.js';
+import { ConcreteTensor, type Tensor, add, affine, mul, mulSumTo, sub, sum } from '../../src/autodiff/index.js';
 import { binaryRowsF32, binarySameF32, reduceRowsF32 } from '../../src/autodiff/kernels/index.js';
 
 const SEED = 20261204;
@@ -46,6 +46,10 @@ describe(`float32 add, sub and mul in WebAssembly (seed ${SEED})`, () => {
       const b = new ConcreteTensor(values(batch * channels * length, seed + 1), full);
       const s = new ConcreteTensor(values(batch * channels, seed + 2), [batch, channels, 1]);
       const c = new ConcreteTensor(values(channels, seed + 3), [1, channels, 1]); // a per-channel bias: runs, not rows
+      // affine (FiLM: a scale and shift per row; GroupNorm: per channel): the double result rounded once, as the loop does
+      const [sd, cd0] = [s.data, c.data];
+      sameBits(affine(a, s, c).concrete().data as Float32Array,
+        Array.from(a.data, (x, i) => x * sd[Math.floor(i / length)] + cd0[Math.floor(i / length) % channels]), 'affine');
       for (const [name, f, ref] of OPS) {
         const ad = a.data, bd = b.data, sd = s.data;
         sameBits(f(a, b).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(x, bd[i])), `${name} same`);

@@ -86,3 +86,23 @@ export function reduceRowsF32(acc: Float64Array, a: Float32Array, b: Float32Arra
   }
   return true;
 }
+
+/** out[r, :] = x[r, :] scale[r] + shift[r] over rows of `inner` values, inner a multiple of 4. */
+export function affineRowsF32(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array, inner: number): boolean {
+  const kernels = wasmBinary();
+  const work = kernels === null || inner % 4 !== 0 || inner > CHUNK ? null : buffers();
+  if (kernels === null || work === null) return false;
+  const [wx, wss] = work;
+  const rows = scale.length;
+  const per = Math.floor(CHUNK / inner); // rows per chunk; their 2 per values fit the second buffer, as inner >= 4
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const count = Math.min(per, rows - r0);
+    wx.set(x.subarray(r0 * inner, (r0 + count) * inner));
+    // Both per-row operands in the second buffer: scales, then shifts.
+    wss.set(scale.subarray(r0, r0 + count));
+    wss.set(shift.subarray(r0, r0 + count), count);
+    kernels.affineRows(wx.byteOffset, wss.byteOffset, wss.byteOffset + 4 * count, wx.byteOffset, count, inner * 4);
+    out.set(wx.subarray(0, count * inner), r0 * inner);
+  }
+  return true;
+}

@@ -34,7 +34,7 @@ export { parallelCallCount, threadCount } from './threads.js';
 export { windowCallCount } from './conv1d-window.js';
 export { mishCurvatureF32, mishF32, mishScaleF32 } from './mish-f32.js';
 export { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from './groupnorm-f32.js';
-export { type BinaryOp, binaryRowsF32, binarySameF32, reduceRowsF32 } from './binary-f32.js';
+export { type BinaryOp, affineRowsF32, binaryRowsF32, binarySameF32, reduceRowsF32 } from './binary-f32.js';
 
 type ConvFn = (a: Floats, b: Floats, out: Floats, g: Conv1dGeometry) => void;
 interface Backend {

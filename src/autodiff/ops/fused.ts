@@ -14,6 +14,7 @@
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { reduceInto, walk } from '../elementwise-kernels.js';
+import { affineRowsF32 } from '../kernels/index.js';
 import { ShapeError } from '../errors.js';
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../shape.js';
 import { ConcreteTensor, type DType, type Floats, type Tensor, allocate, promote } from '../tensor.js';
@@ -35,8 +36,22 @@ export const affineP: Primitive<null> = primitive({
     const xd = x.data;
     const sd = scale.data;
     const bd = shift.data;
+    const prefix = shape.slice(0, k);
+    const strides = [ss.slice(0, k), bs.slice(0, k)];
+    if (out instanceof Float32Array && xd instanceof Float32Array && inner % 4 === 0 && out.length >= 1024) {
+      // float32 in WebAssembly (kernels/binary-f32.ts): the scale and shift of each run, then one call.
+      const runs = out.length / inner;
+      const [scales, shifts] = [new Float32Array(runs), new Float32Array(runs)];
+      walk(prefix, strides, (o, [is, ib], n, [ds, db]) => {
+        for (let j = 0; j < n; j++) {
+          scales[o + j] = sd[is + j * ds];
+          shifts[o + j] = bd[ib + j * db];
+        }
+      });
+      if (affineRowsF32(xd, scales, shifts, out, inner)) return new ConcreteTensor(out, shape);
+    }
     const run = affineRun[out instanceof Float32Array ? 'float32' : 'float64'];
-    walk(shape.slice(0, k), [ss.slice(0, k), bs.slice(0, k)], (o, [is, ib], n, [ds, db]) => {
+    walk(prefix, strides, (o, [is, ib], n, [ds, db]) => {
       for (let j = 0; j < n; j++) run(out, xd, (o + j) * inner, inner, sd[is + j * ds], bd[ib + j * db]);
     });
     return new ConcreteTensor(out, shape);

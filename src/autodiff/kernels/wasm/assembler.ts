@@ -87,6 +87,7 @@ export const op = {
   f64Sqrt: [0x9f],
   f64ConvertI32U: [0xb8],
   f32DemoteF64: [0xb6],
+  f64PromoteF32: [0xbb],
   f32x4Splat: simd(0x13),
   v128Load: (offset = 0) => simd(0x00, ...memarg(3, offset)),
   v128Load64Splat: (offset = 0) => simd(0x0a, ...memarg(3, offset)),
