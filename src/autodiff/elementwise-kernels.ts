@@ -27,7 +27,7 @@ export interface UnaryKernel {
 export interface BinaryKernel {
   readonly expr: string;
   readonly loops: Record<DType, BinaryLoops>;
-  /** For add, sub and mul: float32 operands of one shape, or a full one against one value per row, run in WebAssembly. */
+  /** For add, sub and mul: float32 operands of one shape, or a full one against one constant along trailing axes, run in WebAssembly. */
   readonly wasm?: BinaryOp;
 }
 
@@ -254,6 +254,18 @@ function rowsOf(smallShape: Shape, shape: Shape): number {
 }
 
 /**
+ * The runs of a small operand against the output's shape: the output's leading axes (up to
+ * k), along which it varies, with its strides there, and the length of the contiguous runs
+ * of the trailing axes, along which it is constant.
+ */
+function runsOf(smallShape: Shape, shape: Shape): { lead: Shape; strides: number[]; inner: number } {
+  const strides = broadcastStrides(smallShape, shape);
+  let k = shape.length;
+  while (k > 0 && (strides[k - 1] === 0 || shape[k - 1] === 1)) k--;
+  return { lead: shape.slice(0, k), strides: strides.slice(0, k), inner: sizeOf(shape.slice(k)) };
+}
+
+/**
  * One operand has the output's shape and the other (`small`) is constant along its trailing
  * axes: a bias [1, C, 1] or a scale [B, C, 1] against activations [B, C, T]. Run the loop over
  * each contiguous run of the full operand with the small operand's value, instead of the
@@ -261,30 +273,24 @@ function rowsOf(smallShape: Shape, shape: Shape): number {
  * false when the runs would be shorter than 4 values.
  */
 function runs(out: Floats, full: Floats, small: Floats, smallShape: Shape, shape: Shape, loop: RunLoop): boolean {
-  const strides = broadcastStrides(smallShape, shape);
-  let k = shape.length;
-  while (k > 0 && (strides[k - 1] === 0 || shape[k - 1] === 1)) k--;
-  const inner = sizeOf(shape.slice(k));
+  const { lead, strides, inner } = runsOf(smallShape, shape);
   if (inner < 4) return false;
-  walk(shape.slice(0, k), [strides.slice(0, k)], (o, [i], n, [d]) => {
+  walk(lead, [strides], (o, [i], n, [d]) => {
     for (let j = 0; j < n; j++) loop(out, full, (o + j) * inner, small[i + j * d], inner);
   });
   return true;
 }
 
 /**
- * The runs of `runs` in WebAssembly: the small operand's value for each run of `inner`
- * values, gathered into one array (a [1, C, 1] bias against [B, C, T] becomes B C values),
- * then the rows kernel. False where the runs are not a multiple of 4 long.
+ * The runs of `runs` in WebAssembly: the small operand's value for each run, gathered into
+ * one array (a [1, C, 1] bias against [B, C, T] becomes B C values), then the rows kernel.
+ * False where the runs are not a multiple of 4 long.
  */
 function runsInWasm(op: BinaryOp, full: Floats, small: Floats, smallShape: Shape, shape: Shape, out: Floats, smallFirst: boolean): boolean {
-  const strides = broadcastStrides(smallShape, shape);
-  let k = shape.length;
-  while (k > 0 && (strides[k - 1] === 0 || shape[k - 1] === 1)) k--;
-  const inner = sizeOf(shape.slice(k));
+  const { lead, strides, inner } = runsOf(smallShape, shape);
   if (inner % 4 !== 0) return false;
   const perRun = new Float32Array(out.length / inner);
-  walk(shape.slice(0, k), [strides.slice(0, k)], (o, [i], n, [d]) => {
+  walk(lead, [strides], (o, [i], n, [d]) => {
     for (let j = 0; j < n; j++) perRun[o + j] = small[i + j * d];
   });
   return binaryRowsF32(op, full as Float32Array, perRun, out as Float32Array, inner, smallFirst);
