@@ -6,7 +6,7 @@
  * function returns false, writing nothing, when the kernels are unavailable or the rows are
  * not a multiple of 4 values, and the caller runs its JavaScript loop.
  */
-import { scratch } from './scratch.js';
+import { scratch, scratchF32 } from './scratch.js';
 import { type BinaryOp } from './wasm/binary.js';
 import { inArena, wasmBinary } from './wasm/runtime.js';
 
@@ -17,10 +17,8 @@ const CHUNK = 1 << 16;
 
 /** Two float32 work buffers of CHUNK values (plus 16 bytes of slack) in WebAssembly memory, or null. */
 function buffers(): [Float32Array, Float32Array] | null {
-  const views = ['binary.a', 'binary.b'].map((name) => scratch(name, CHUNK / 2 + 2));
-  if (!views.every(inArena)) return null;
-  const [a, b] = views.map((buf) => new Float32Array(buf.buffer, buf.byteOffset, CHUNK + 4));
-  return [a, b];
+  const [a, b] = [scratchF32('binary.a', CHUNK + 4), scratchF32('binary.b', CHUNK + 4)];
+  return a === null || b === null ? null : [a, b];
 }
 
 /** out = a op b, all of one length. */

@@ -5,7 +5,7 @@
  * apply (no WebAssembly, or groups whose size is not a multiple of 4 or exceeds a chunk), and
  * the caller runs its JavaScript loop. The statistics are float64 either way.
  */
-import { scratch } from './scratch.js';
+import { scratch, scratchF32 } from './scratch.js';
 import { inArena, wasmGroupNorm } from './wasm/runtime.js';
 
 /** Float32 values per chunk (256 KiB per operand). */
@@ -25,11 +25,10 @@ interface Work {
 function workFor(n: number): Work | null {
   if (n % 4 !== 0 || n > CHUNK || wasmGroupNorm() === null) return null;
   const per = Math.floor(CHUNK / n);
-  const floats = (name: string) => scratch(name, CHUNK / 2);
-  const [x, v, m, r] = [floats('groupNorm.x'), floats('groupNorm.v'), scratch('groupNorm.mean', per), scratch('groupNorm.invSigma', per)];
-  if (![x, v, m, r].every(inArena)) return null;
-  const f32 = (buf: Float64Array) => new Float32Array(buf.buffer, buf.byteOffset, CHUNK);
-  return { xs: f32(x), vs: f32(v), means: m.subarray(0, per), invSigmas: r.subarray(0, per), per };
+  const [xs, vs] = [scratchF32('groupNorm.x', CHUNK), scratchF32('groupNorm.v', CHUNK)];
+  const [m, r] = [scratch('groupNorm.mean', per), scratch('groupNorm.invSigma', per)];
+  if (xs === null || vs === null || !inArena(m) || !inArena(r)) return null;
+  return { xs, vs, means: m.subarray(0, per), invSigmas: r.subarray(0, per), per };
 }
 
 /** Calls `run(g0, groups)` over chunks of whole groups. */

@@ -8,9 +8,9 @@
  * Float64 arrays never come here: their JavaScript loops (expFast, within 2 ulp of Math.exp)
  * are the reference these kernels are pinned to (tests/autodiff/mish-f32.test.ts).
  */
-import { scratch } from './scratch.js';
+import { scratchF32 } from './scratch.js';
 import { MISH_STEP_BYTES } from './wasm/mish.js';
-import { inArena, wasmMish } from './wasm/runtime.js';
+import { wasmMish } from './wasm/runtime.js';
 
 /** Elements per chunk: 64k float32 (256 KiB) per operand keeps a chunk's operands in L2. */
 const CHUNK = 1 << 16;
@@ -20,13 +20,8 @@ const SLACK = MISH_STEP_BYTES / 4;
 
 /** `count` scratch slots of CHUNK float32 with slack after each, or null outside WebAssembly memory. */
 function buffers(count: number): Float32Array[] | null {
-  const views: Float32Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const buf = scratch(`mish.${i}`, (CHUNK + SLACK) / 2);
-    if (!inArena(buf)) return null;
-    views.push(new Float32Array(buf.buffer, buf.byteOffset, CHUNK + SLACK));
-  }
-  return views;
+  const views = Array.from({ length: count }, (_, i) => scratchF32(`mish.${i}`, CHUNK + SLACK));
+  return views.every((v) => v !== null) ? (views as Float32Array[]) : null;
 }
 
 /**

@@ -4,7 +4,7 @@
  * Kernels run synchronously on one thread, so one set of slots is enough; a kernel
  * must not call another kernel while it holds a slot it still needs (none do).
  */
-import { arenaAllocate } from './wasm/runtime.js';
+import { arenaAllocate, inArena } from './wasm/runtime.js';
 
 const slots = new Map<string, Float64Array>();
 
@@ -18,4 +18,13 @@ export function scratch(name: string, length: number): Float64Array {
     slots.set(name, buf);
   }
   return buf;
+}
+
+/**
+ * `length` float32 values over slot `name`, in WebAssembly memory (for the float32 kernels,
+ * which address it by byte offset), or null where that memory is unavailable or full.
+ */
+export function scratchF32(name: string, length: number): Float32Array | null {
+  const buf = scratch(name, Math.ceil(length / 2));
+  return inArena(buf) ? new Float32Array(buf.buffer, buf.byteOffset, length) : null;
 }
