@@ -22,7 +22,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DType, Rng, type Tensor, add, mul, valueAndGrad, withStepArena } from '../src/autodiff/index.js';
-import { adamw } from '../src/autodiff/optim/index.js';
+import { adamw } from '../src/nn/optim/index.js';
 import {
   type DiffusionPolicy, type LossBatch, type UNetParams, applyUNet, describeUNet, diffusionLoss, fitRange, initUNet, randomUnitVectors,
   rollout, sobolevDiffusionLoss, squaredCosineSchedule,

@@ -16,5 +16,3 @@ export { Rng } from './rng.js';
 export { withStepArena } from './arena.js';
 export { jit, type Jitted, registerScalarRule } from './jit/index.js';
 export { type BackendName, type KernelName, availableBackends, kernelBackend, setKernelBackend } from './kernels/index.js';
-export * as nn from './nn/index.js';
-export * as optim from './optim/index.js';

@@ -23,7 +23,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConcreteTensor, type PyTree, type TreeDef, flatten, unflatten } from '../autodiff/index.js';
-import { namedLeaves } from '../autodiff/nn/index.js';
+import { namedLeaves } from '../nn/index.js';
 
 const MAGIC = 'SOBDIFF1';
 const FORMAT = 'sobolev-diffusion-checkpoint';

@@ -17,7 +17,7 @@
  * atomically every `checkpointEvery` steps and at the end.
  */
 import { ConcreteTensor, type DType, type PyTree, Rng, ShapeError, type Tensor, valueAndGrad, withStepArena } from '../autodiff/index.js';
-import { type AdamState, type EmaState, adamw, clipGradNorm, cosineWithWarmup, ema, globalNorm } from '../autodiff/optim/index.js';
+import { type AdamState, type EmaState, adamw, clipGradNorm, cosineWithWarmup, ema, globalNorm } from '../nn/optim/index.js';
 import { CheckpointError, type Json, expectTreeLike, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type LossBatch, type LossParts, type SobolevForm, diffusionLoss, randomUnitVectors, sobolevDiffusionLoss } from './loss.js';
 import { type Normalizer, type Observe, conditionJacobian, fitNormalizer, normalize, normalizeJacobian, rawCondition } from './normalize.js';

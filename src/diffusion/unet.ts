@@ -23,7 +23,7 @@
  * skips, so the first level's skip is never used; every down level but the last halves the
  * length, so T_h must be divisible by 2^(levels - 1) (8 here; T_h = 32 works).
  *
- * Functional like the layers in autodiff/nn: `init` builds a parameter pytree, `apply` is a
+ * Functional like the layers in src/nn: `init` builds a parameter pytree, `apply` is a
  * pure function of (params, inputs), so `grad` with respect to the tree is the training
  * gradient and `jvp`/`vjp` with respect to the condition give the Sobolev term's Jacobian.
  */
@@ -33,7 +33,7 @@ import {
 import {
   Conv1d, type ConvParams, ConvTranspose1d, GroupNorm, type GroupNormParams, Linear, type LinearParams,
   parameterCount, sinusoidalPosEmb,
-} from '../autodiff/nn/index.js';
+} from '../nn/index.js';
 
 export interface UNetConfig {
   /** Channels of the chunk (the action dimension). */

@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import {
   type Tensor, Rng, cos, jvp, mean, mul, ones, square, sin, sub, tensor, add, valueAndGrad,
 } from '../autodiff/index.js';
-import { MLP, type MLPParams, tanh } from '../autodiff/nn/index.js';
-import { adam } from '../autodiff/optim/index.js';
+import { MLP, type MLPParams, tanh } from '../nn/index.js';
+import { adam } from '../nn/optim/index.js';
 
 const { values: flags } = parseArgs({
   options: { seed: { type: 'string', default: '0' }, steps: { type: 'string', default: '1500' } },

@@ -18,9 +18,11 @@
  * so the Jacobian with respect to the raw state includes the scaling by construction.
  */
 import {
-  ConcreteTensor, type Rng, type Tensor, add, div, mean, mul, nn, optim, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
+  ConcreteTensor, type Rng, type Tensor, add, div, mean, mul, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
 } from '../autodiff/index.js';
-import type { MLPParams } from '../autodiff/nn/index.js';
+import * as nn from '../nn/index.js';
+import type { MLPParams } from '../nn/index.js';
+import * as optim from '../nn/optim/index.js';
 
 export interface MlpPolicyConfig {
   stateDim: number;

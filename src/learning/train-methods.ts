@@ -7,7 +7,7 @@
  */
 import { Rng } from '../autodiff/index.js';
 import { savePolicy, trainDiffusion } from '../diffusion/index.js';
-import type { MLPParams } from '../autodiff/nn/index.js';
+import type { MLPParams } from '../nn/index.js';
 import { chunksPerEpoch, torqueChunkDataset } from './chunks.js';
 import type { SolvedTrajectory } from './collect.js';
 import { type MlpPolicy, initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from './mlp-policy.js';

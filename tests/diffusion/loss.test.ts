@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConcreteTensor, type PyTree, Rng, type Tensor, flatten, jacfwd, jvp, mul, reshape, unflatten, valueAndGrad,
 } from '../../src/autodiff/index.js';
-import { castTree } from '../../src/autodiff/nn/index.js';
+import { castTree } from '../../src/nn/index.js';
 import {
   type LossBatch, type SobolevTargets, type UNetConfig, type UNetParams, applyUNet, describeUNet, diffusionLoss, initUNet,
   noisyChunk, randomUnitVectors, sobolevDiffusionLoss, sobolevTerm, squaredCosineSchedule,

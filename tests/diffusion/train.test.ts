@@ -11,7 +11,7 @@ import {
   type PyTree, Rng, type Tensor, add, concat, cos, flatten, jacfwd, jvp, mean, mul, reshape, sin, square, stack, sub, sum, tanh, tensor,
   valueAndGrad,
 } from '../../src/autodiff/index.js';
-import { adam } from '../../src/autodiff/optim/index.js';
+import { adam } from '../../src/nn/optim/index.js';
 import {
   type ChunkDataset, CheckpointError, conditionJacobian, decodeCheckpoint, denormalize, encodeCheckpoint, fitNormalizer, loadCheckpoint,
   loadPolicy, normalize, normalizeJacobian, rawCondition, rollout, saveCheckpoint, savePolicy, trainDiffusion,

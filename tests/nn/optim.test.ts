@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import {
   NonFiniteError, type PyTree, Rng, ShapeError, type Tensor, TransformError, grad, matmul, mean, square, sub, tensor,
 } from '../../src/autodiff/index.js';
-import { Linear, castTree } from '../../src/autodiff/nn/index.js';
-import { adam, adamw, clipGradNorm, cosineWithWarmup, ema, globalNorm } from '../../src/autodiff/optim/index.js';
+import { Linear, castTree } from '../../src/nn/index.js';
+import { adam, adamw, clipGradNorm, cosineWithWarmup, ema, globalNorm } from '../../src/nn/optim/index.js';
 
 const data = (t: Tensor) => t.toArray();
 

@@ -5,9 +5,9 @@
  * broadcasts it as [1, out, 1]. The convolution itself (and its derivatives to any order) is
  * the core `conv1d` / `convTranspose1d` op.
  */
-import { type ConvOptions, add, conv1dBias, convTranspose1d, reshape } from '../ops/index.js';
-import { type Rng } from '../rng.js';
-import { type DType, type Tensor } from '../tensor.js';
+import { type ConvOptions, add, conv1dBias, convTranspose1d, reshape } from '../autodiff/ops/index.js';
+import { type Rng } from '../autodiff/rng.js';
+import { type DType, type Tensor } from '../autodiff/tensor.js';
 import { checkSizes, expectShape, uniformFanIn } from './params.js';
 
 /** A type alias, not an interface, so it is assignable to `PyTree`. */

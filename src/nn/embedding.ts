@@ -10,8 +10,8 @@
  * geometrically from 1 to 1/10000, so neighbouring steps differ in the fast components and
  * distant ones in the slow components. It is differentiable in t, though nothing needs that.
  */
-import { concat, cos, mul, reshape, sin } from '../ops/index.js';
-import { type Tensor, allocate, ConcreteTensor } from '../tensor.js';
+import { concat, cos, mul, reshape, sin } from '../autodiff/ops/index.js';
+import { type Tensor, allocate, ConcreteTensor } from '../autodiff/tensor.js';
 import { expectShape } from './params.js';
 
 /** The h frequencies of an embedding of size dim = 2 h. */

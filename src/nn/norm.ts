@@ -3,9 +3,9 @@
  * of channels, so, unlike BatchNorm, it behaves the same at batch 1 (a policy rollout) as in
  * training, and it has no running statistics to carry. The U-Net of Chi et al. uses 8 groups.
  */
-import { groupNorm } from '../ops/index.js';
-import { type Rng } from '../rng.js';
-import { type DType, type Tensor, ones, zeros } from '../tensor.js';
+import { groupNorm } from '../autodiff/ops/index.js';
+import { type Rng } from '../autodiff/rng.js';
+import { type DType, type Tensor, ones, zeros } from '../autodiff/tensor.js';
 import { checkSizes, expectShape } from './params.js';
 
 /** A type alias, not an interface, so it is assignable to `PyTree`. */

@@ -11,7 +11,7 @@ import {
 import {
   Conv1d, ConvTranspose1d, GroupNorm, Linear, MLP, Mish, SinusoidalPosEmb, boundedTanh, castTree, mish,
   namedLeaves, parameterCount, relu, sinusoidalPosEmb, tanh,
-} from '../../src/autodiff/nn/index.js';
+} from '../../src/nn/index.js';
 
 const SEED = 61_2024;
 const NUM_RUNS = 12;

@@ -4,11 +4,11 @@
  * the same tree in another dtype, the leaves with their paths, and the PyTorch-style uniform
  * initialization every layer shares.
  */
-import { ShapeError } from '../errors.js';
-import { cast } from '../ops/index.js';
-import { type PyTree, treeLeaves, treeMap } from '../pytree.js';
-import { type Rng } from '../rng.js';
-import { type DType, type Tensor } from '../tensor.js';
+import { ShapeError } from '../autodiff/errors.js';
+import { cast } from '../autodiff/ops/index.js';
+import { type PyTree, treeLeaves, treeMap } from '../autodiff/pytree.js';
+import { type Rng } from '../autodiff/rng.js';
+import { type DType, type Tensor } from '../autodiff/tensor.js';
 
 /** The number of scalars in a parameter tree (PyTorch's `sum(p.numel() for p in model.parameters())`). */
 export function parameterCount(tree: PyTree): number {

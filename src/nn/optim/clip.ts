@@ -5,7 +5,7 @@
  * is capped, so one outlier batch (a badly conditioned Sobolev target, say) cannot throw the
  * weights far. Same formula as PyTorch's `clip_grad_norm_`, including its 1e-6 guard.
  */
-import { type PyTree, unflatten } from '../pytree.js';
+import { type PyTree, unflatten } from '../../autodiff/pytree.js';
 import { assertFiniteLeaf, concreteLeaves, like, wrap } from './tree.js';
 
 /** sqrt of the sum of squares of every element of every leaf, accumulated in float64. */

@@ -3,10 +3,10 @@
  * structure leaf by leaf, on concrete values. Optimizer updates are not traced (nobody
  * differentiates through an Adam step here), so they run as plain loops over typed arrays.
  */
-import { NonFiniteError, ShapeError, TransformError } from '../errors.js';
-import { namedLeaves } from '../nn/params.js';
-import { type PyTree, type TreeDef, flatten, sameStructure } from '../pytree.js';
-import { ConcreteTensor, type DType, type Floats, allocate } from '../tensor.js';
+import { NonFiniteError, ShapeError, TransformError } from '../../autodiff/errors.js';
+import { namedLeaves } from '../params.js';
+import { type PyTree, type TreeDef, flatten, sameStructure } from '../../autodiff/pytree.js';
+import { ConcreteTensor, type DType, type Floats, allocate } from '../../autodiff/tensor.js';
 
 export interface Leaf {
   path: string;

@@ -15,9 +15,9 @@
  * would be worse than the current one) and the horizon 1 / (1 - decay) grows like s^power.
  * With invGamma = 1, power = 2/3 (the defaults) the decay reaches 0.999 after about 31.6k steps.
  */
-import { NonFiniteError } from '../errors.js';
-import { type PyTree, unflatten } from '../pytree.js';
-import { type ConcreteTensor } from '../tensor.js';
+import { NonFiniteError } from '../../autodiff/errors.js';
+import { type PyTree, unflatten } from '../../autodiff/pytree.js';
+import { type ConcreteTensor } from '../../autodiff/tensor.js';
 import { concreteLeaves, like, matchingLeaves, wrap } from './tree.js';
 
 export interface EmaWarmup {

@@ -21,9 +21,9 @@
  * returns new tensors of each parameter's dtype; the moments are kept in that dtype too, as
  * PyTorch does. A NaN or infinite gradient throws a `NonFiniteError` naming its leaf path.
  */
-import { TransformError } from '../errors.js';
-import { type PyTree, type TreeDef, unflatten } from '../pytree.js';
-import { type Tensor } from '../tensor.js';
+import { TransformError } from '../../autodiff/errors.js';
+import { type PyTree, type TreeDef, unflatten } from '../../autodiff/pytree.js';
+import { type Tensor } from '../../autodiff/tensor.js';
 import { type Schedule } from './schedule.js';
 import { type Leaf, concreteLeaves, like, matchingLeaves, wrap } from './tree.js';
 

@@ -3,8 +3,8 @@
  * core ops already provide relu, tanh, sigmoid, softplus and mish, and are re-exported here so
  * that network code can take everything from `nn`.
  */
-import { add, mish, mul, relu, sigmoid, softplus, tanh } from '../ops/index.js';
-import { type Tensor, tensor } from '../tensor.js';
+import { add, mish, mul, relu, sigmoid, softplus, tanh } from '../autodiff/ops/index.js';
+import { type Tensor, tensor } from '../autodiff/tensor.js';
 
 export { mish, relu, sigmoid, softplus, tanh };
 

@@ -6,8 +6,8 @@
  *   const params = MLP.init(rng, [nx, 256, 256, nu]);
  *   const u = MLP.apply(params, x, { activation: relu, outputActivation: boundedTanh(-25, 25) });
  */
-import { type Rng } from '../rng.js';
-import { type DType, type Tensor } from '../tensor.js';
+import { type Rng } from '../autodiff/rng.js';
+import { type DType, type Tensor } from '../autodiff/tensor.js';
 import { type Activation, identity, relu } from './activations.js';
 import { Linear, type LinearParams } from './linear.js';
 

@@ -3,9 +3,9 @@
  * a checkpoint's `weight` maps over unchanged. The product uses `matmul`'s transB flag, which
  * reads W transposed in place instead of materializing W^T.
  */
-import { add, matmul } from '../ops/index.js';
-import { type Rng } from '../rng.js';
-import { type DType, type Tensor } from '../tensor.js';
+import { add, matmul } from '../autodiff/ops/index.js';
+import { type Rng } from '../autodiff/rng.js';
+import { type DType, type Tensor } from '../autodiff/tensor.js';
 import { checkSizes, expectShape, uniformFanIn } from './params.js';
 
 /** A type alias, not an interface, so it is assignable to `PyTree`. */
