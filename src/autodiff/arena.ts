@@ -14,9 +14,13 @@
  * policy rollout (diffusion/rollout.ts) takes each plan's denoising passes in it too. The
  * chunks (8 MiB each) are kept for the life of the process or worker: as many as its largest
  * step needed (measured: about 40 MB for that L_Diff step, 80 MB for L_Sob+Diff).
+ *
+ * The memory itself (chunks, carving views, `allocate`) is kernels/step-arena.ts; this
+ * module adds what tensors need: opening and closing it around `fn`, and the copy out.
  */
-import { ConcreteTensor, Tensor, closeStepArena, inStepArena, openStepArena } from './tensor.js';
 import { TransformError } from './errors.js';
+import { closeStepArena, inStepArena, openStepArena } from './kernels/step-arena.js';
+import { ConcreteTensor, Tensor } from './tensor.js';
 
 /** A copy of `value` in which every tensor living in the arena is moved to ordinary memory. */
 function copyOut<T>(value: T): T {

@@ -5,73 +5,17 @@
  * User code never needs to tell the two apart: every op takes and returns `Tensor`.
  */
 import { NonFiniteError, ShapeError } from './errors.js';
+import { type DType, type Floats } from './kernels/types.js';
+import { allocate } from './kernels/step-arena.js';
 import { type Shape, sizeOf } from './shape.js';
 
-export type DType = 'float64' | 'float32';
-export type Floats = Float64Array | Float32Array;
+export type { DType, Floats } from './kernels/types.js';
+/** Every op's output storage comes from here: a fresh array, or a view into the step arena (kernels/step-arena.ts). */
+export { allocate } from './kernels/step-arena.js';
 
 /** The result dtype of an op on mixed inputs: float64 wins, as in NumPy. */
 export function promote(a: DType, b: DType): DType {
   return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
-}
-
-/**
- * Zeroed storage for an op's output: a fresh array, or, inside `withStepArena` (arena.ts),
- * for arrays of ARENA_MIN elements or more, a zeroed view into the step arena.
- */
-export function allocate(dtype: DType, size: number): Floats {
-  if (stepArena.open && size >= ARENA_MIN) {
-    const view = takeFromStepArena(dtype, size);
-    if (view !== null) return view;
-  }
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
-}
-
-// ---------------------------------------------------------------------------------------
-// The step arena (see arena.ts for why and how it is used): chunks of memory handed out
-// front to back while it is open, and reused from the front each time it opens again.
-
-/**
- * Smaller arrays stay ordinary (V8 allocates tiny ones on its heap, cheaply). At 256, a
- * batch-1 rollout's activations (512 to 768 elements) come from the arena too: 118 -> 101 ms
- * for the T = 200 rollout of bench/diffusion.ts; training steps measured the same at 64 and 1,024.
- */
-export const ARENA_MIN = 256;
-/** Bytes per chunk; an array larger than this is allocated normally. */
-const ARENA_CHUNK = 8 << 20;
-
-const stepArena = { open: false, chunks: [] as ArrayBuffer[], chunk: 0, offset: 0 };
-
-function takeFromStepArena(dtype: DType, size: number): Floats | null {
-  const bytes = (size * (dtype === 'float64' ? 8 : 4) + 15) & ~15; // 16-byte aligned views
-  if (bytes > ARENA_CHUNK) return null;
-  if (stepArena.offset + bytes > ARENA_CHUNK) {
-    stepArena.chunk++;
-    stepArena.offset = 0;
-  }
-  if (stepArena.chunk === stepArena.chunks.length) stepArena.chunks.push(new ArrayBuffer(ARENA_CHUNK));
-  const buffer = stepArena.chunks[stepArena.chunk];
-  const view = dtype === 'float64' ? new Float64Array(buffer, stepArena.offset, size) : new Float32Array(buffer, stepArena.offset, size);
-  stepArena.offset += bytes;
-  view.fill(0); // reused memory holds the last step's values
-  return view;
-}
-
-/** Opens the step arena from its first byte: every array handed out before is reused from now on. */
-export function openStepArena(): void {
-  if (stepArena.open) throw new Error('withStepArena: already inside a step arena (they do not nest)');
-  stepArena.open = true;
-  stepArena.chunk = 0;
-  stepArena.offset = 0;
-}
-
-export function closeStepArena(): void {
-  stepArena.open = false;
-}
-
-/** Whether `data` lives in the step arena's memory. */
-export function inStepArena(data: Floats): boolean {
-  return stepArena.chunks.includes(data.buffer as ArrayBuffer);
 }
 
 export abstract class Tensor {

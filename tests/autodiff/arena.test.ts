@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConcreteTensor, Rng, type Tensor, TransformError, grad, jvp, mish, mul, slice, sum, valueAndGrad, withStepArena } from '../../src/autodiff/index.js';
 import { adamw } from '../../src/nn/optim/index.js';
-import { ARENA_MIN, inStepArena } from '../../src/autodiff/tensor.js';
+import { ARENA_MIN, inStepArena } from '../../src/autodiff/kernels/step-arena.js';
 import {
   type LossBatch, type UNetConfig, type UNetParams, applyUNet, diffusionLoss, initUNet, randomUnitVectors, sampleDdpm, sobolevDiffusionLoss, squaredCosineSchedule,
 } from '../../src/diffusion/index.js';
