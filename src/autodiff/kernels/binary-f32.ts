@@ -8,7 +8,7 @@
  */
 import { scratch, scratchF32 } from './scratch.js';
 import { type BinaryOp } from './wasm/binary.js';
-import { inArena, wasmBinary } from './wasm/runtime.js';
+import { inWasmMemory, wasmBinary } from './wasm/runtime.js';
 
 export type { BinaryOp } from './wasm/binary.js';
 
@@ -69,7 +69,7 @@ export function reduceRowsF32(acc: Float64Array, a: Float32Array, b: Float32Arra
   const work = kernels === null || inner % 4 !== 0 || inner > CHUNK ? null : buffers();
   const per = Math.floor(CHUNK / inner);
   const sums = work === null ? null : scratch('binary.sums', per);
-  if (kernels === null || work === null || sums === null || !inArena(sums)) return false;
+  if (kernels === null || work === null || sums === null || !inWasmMemory(sums)) return false;
   const [wa, wb] = work;
   const rows = outer * middle;
   for (let r0 = 0; r0 < rows; r0 += per) {

@@ -26,7 +26,7 @@ import { BLOCK, padded } from './gemm-core.js';
 import { scratch } from './scratch.js';
 import type { Conv1dGeometry, Floats } from './types.js';
 import { WGRAD_TAPS } from './wasm/wgrad.js';
-import { arenaAllocate, inArena, wasmPad, wasmWgrad, wasmWindow } from './wasm/runtime.js';
+import { wasmAllocate, inWasmMemory, wasmPad, wasmWgrad, wasmWindow } from './wasm/runtime.js';
 
 let windowCalls = 0;
 /** How many conv calls ran on the window kernel (tests use it to check the path is taken). */
@@ -63,7 +63,7 @@ function padInto(src: Floats, rows: number, L: number, left: number, rowLen: num
     return;
   }
   const raw = work('window.raw', n, e);
-  if (!inArena(raw)) {
+  if (!inWasmMemory(raw)) {
     padRows(src, rows, L, left, rowLen, dst);
     return;
   }
@@ -145,7 +145,7 @@ function packedWeights(w: Floats, key: string, length: number, e: Lanes, pack: (
   const byKey = panelCache.get(w);
   const hit = byKey?.get(key);
   if (hit !== undefined && hit.generation === panelGeneration) return hit.panel;
-  if (panelRegion === undefined) panelRegion = arenaAllocate(PANEL_REGION_DOUBLES);
+  if (panelRegion === undefined) panelRegion = wasmAllocate(PANEL_REGION_DOUBLES);
   const bytes = (length * e.bytes + 15) & ~15;
   if (panelRegion === null || bytes > panelRegion.byteLength) {
     const pa = work('window.a', length, e);
@@ -185,7 +185,7 @@ export function conv1dWindow(x: Floats, w: Floats, out: Floats, g: Conv1dGeometr
   });
   const xp = work('window.x', batch * I * rowLen, e);
   const c = work('window.c', batch * oPad * tPad, e);
-  if (!inArena(pa) || !inArena(xp) || !inArena(c)) return false;
+  if (!inWasmMemory(pa) || !inWasmMemory(xp) || !inWasmMemory(c)) return false;
   padInto(x, batch * I, L, padding, rowLen, xp, e);
   windowCalls++;
   const B = e.bytes;
@@ -238,7 +238,7 @@ export function conv1dInputAdjointWindow(dy: Floats, w: Floats, out: Floats, g: 
     });
     const dp = work('window.x', batch * O * rowLen, e);
     const c = work('window.c', batch * iPad * qPad, e);
-    if (!inArena(pa) || !inArena(dp) || !inArena(c)) return false;
+    if (!inWasmMemory(pa) || !inWasmMemory(dp) || !inWasmMemory(c)) return false;
     padInto(dy, batch * O, T, -cLast, rowLen, dp, e);
     windowCalls++;
     kernel(
@@ -291,7 +291,7 @@ export function conv1dWeightAdjointWindow(x: Floats, dy: Floats, out: Floats, g:
   const dp = work('window.a', batch * O * tPad, e);
   const xp = work('window.x', batch * I * rowLen, e);
   const c2 = work('window.c', I * O * WGRAD_TAPS * lanes, e);
-  if (!inArena(dp) || !inArena(xp) || !inArena(c2)) return false;
+  if (!inWasmMemory(dp) || !inWasmMemory(xp) || !inWasmMemory(c2)) return false;
   padInto(dy, batch * O, T, 0, tPad, dp, e);
   padInto(x, batch * I, L, padding, rowLen, xp, e);
   windowCalls++;

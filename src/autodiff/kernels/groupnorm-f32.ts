@@ -6,7 +6,7 @@
  * the caller runs its JavaScript loop. The statistics are float64 either way.
  */
 import { scratch, scratchF32 } from './scratch.js';
-import { inArena, wasmGroupNorm } from './wasm/runtime.js';
+import { inWasmMemory, wasmGroupNorm } from './wasm/runtime.js';
 
 /** Float32 values per chunk (256 KiB per operand). */
 const CHUNK = 1 << 16;
@@ -27,7 +27,7 @@ function workFor(n: number): Work | null {
   const per = Math.floor(CHUNK / n);
   const [xs, vs] = [scratchF32('groupNorm.x', CHUNK), scratchF32('groupNorm.v', CHUNK)];
   const [m, r] = [scratch('groupNorm.mean', per), scratch('groupNorm.invSigma', per)];
-  if (xs === null || vs === null || !inArena(m) || !inArena(r)) return null;
+  if (xs === null || vs === null || !inWasmMemory(m) || !inWasmMemory(r)) return null;
   return { xs, vs, means: m.subarray(0, per), invSigmas: r.subarray(0, per), per };
 }
 

@@ -4,7 +4,7 @@
  * Kernels run synchronously on one thread, so one set of slots is enough; a kernel
  * must not call another kernel while it holds a slot it still needs (none do).
  */
-import { arenaAllocate, inArena } from './wasm/runtime.js';
+import { wasmAllocate, inWasmMemory } from './wasm/runtime.js';
 
 const slots = new Map<string, Float64Array>();
 
@@ -14,7 +14,7 @@ export function scratch(name: string, length: number): Float64Array {
   if (buf === undefined || buf.length < length) {
     const size = Math.max(length, 2 * (buf?.length ?? 0), 64);
     // In WebAssembly memory where possible, so the SIMD micro-kernel can read it in place.
-    buf = arenaAllocate(size) ?? new Float64Array(size);
+    buf = wasmAllocate(size) ?? new Float64Array(size);
     slots.set(name, buf);
   }
   return buf;
@@ -26,5 +26,5 @@ export function scratch(name: string, length: number): Float64Array {
  */
 export function scratchF32(name: string, length: number): Float32Array | null {
   const buf = scratch(name, Math.ceil(length / 2));
-  return inArena(buf) ? new Float32Array(buf.buffer, buf.byteOffset, length) : null;
+  return inWasmMemory(buf) ? new Float32Array(buf.buffer, buf.byteOffset, length) : null;
 }

@@ -1,6 +1,8 @@
 /**
- * The WebAssembly side of the fast kernels: one memory holding the packing buffers, an
- * arena that hands out Float64Array views of it, and the SIMD micro-kernel. The memory never
+ * The WebAssembly side of the fast kernels: one memory holding the packing buffers, a bump
+ * allocator (`wasmAllocate`) that hands out Float64Array views of it for good (the kernels'
+ * scratch slots, scratch.ts; not to be confused with the step arena of step-arena.ts, which
+ * holds tensors' data in ordinary memory), and the SIMD micro-kernels. The memory never
  * grows (growing would detach every view handed out); a request that does not fit returns
  * null and the caller keeps a plain JavaScript array, which the JavaScript micro-kernel
  * handles. If this engine cannot compile SIMD WebAssembly, `wasmAvailable()` is false and
@@ -46,7 +48,8 @@ interface Engine {
 }
 
 let engine: Engine | null | undefined;
-let arenaTop = 0;
+/** Bytes of the memory handed out by `wasmAllocate`, from its start. */
+let wasmTop = 0;
 
 function load(): Engine | null {
   if (engine !== undefined) return engine;
@@ -87,11 +90,11 @@ export function wasmAvailable(): boolean {
 }
 
 /** A view of `length` doubles in the WebAssembly memory, or null when it is full or unavailable. */
-export function arenaAllocate(length: number): Float64Array | null {
+export function wasmAllocate(length: number): Float64Array | null {
   const e = load();
-  if (e === null || arenaTop + length * 8 > BYTES) return null;
-  const view = new Float64Array(e.memory.buffer, arenaTop, length);
-  arenaTop += length * 8;
+  if (e === null || wasmTop + length * 8 > BYTES) return null;
+  const view = new Float64Array(e.memory.buffer, wasmTop, length);
+  wasmTop += length * 8;
   return view;
 }
 
@@ -130,19 +133,20 @@ export function wasmBinary(): BinaryExports | null {
   return load()?.binary ?? null;
 }
 
-export function inArena(x: Float64Array | Float32Array): boolean {
+/** Whether `x` is a view of the WebAssembly memory (the kernels address it by byte offset). */
+export function inWasmMemory(x: Float64Array | Float32Array): boolean {
   return engine !== null && engine !== undefined && x.buffer === engine.memory.buffer;
 }
 
 /**
  * The micro-kernel over all tiles (see gemm-core.ts for the layout), if all three arrays
- * live in the arena and C has room for the padded rows; returns false otherwise.
+ * live in WebAssembly memory and C has room for the padded rows; returns false otherwise.
  */
 export function wasmGemmPanels(
   pa: Float64Array, pb: Float64Array, m: number, nPad: number, kc: number,
   c: Float64Array, cOff: number, ldc: number, accumulate: boolean,
 ): boolean {
-  if (!inArena(pa) || !inArena(pb) || !inArena(c)) return false;
+  if (!inWasmMemory(pa) || !inWasmMemory(pb) || !inWasmMemory(c)) return false;
   const mTiles = Math.ceil(m / 4);
   if (cOff + (mTiles * 4 - 1) * ldc + nPad > c.length) return false;
   engine!.gemm(pa.byteOffset, pb.byteOffset, mTiles, nPad / 4, kc, c.byteOffset + cOff * 8, ldc * 8, accumulate ? 1 : 0);
