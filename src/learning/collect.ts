@@ -7,13 +7,15 @@
  * Jacobians at the solution (for the chained derivative targets, eq. 2 and 7).
  *
  * Solves go through a `TrajectorySolver`: the worker pool (parallel, for collection and
- * evaluation) or a serial one (tests, and machines without threads). Both run the same
- * code on the same problem, so they give the same solutions.
+ * evaluation) or this thread (tests). Both run the same job (workers/jobs.ts) on the same
+ * task instance, so they give the same solutions.
  */
-import { type InitialGuess, type OcpSolution, type SolveRequest, type SolverPool, solveRequest } from '../ocp/index.js';
+import type { InitialGuess, OcpSolution } from '../ocp/index.js';
+import type { Task, TaskInstance } from '../tasks/index.js';
+import { type JobPool, solveInstance } from './workers/jobs.js';
 
 export interface SolvedTrajectory {
-  x0: Float64Array;
+  instance: TaskInstance;
   xs: Float64Array[];
   us: Float64Array[];
   K: Float64Array[];
@@ -25,35 +27,37 @@ export interface SolvedTrajectory {
   source: 'cold' | 'warm';
 }
 
-/** Solves one task of a fixed problem family from a start state and an optional guess. */
+/** Solves instances of one task from the task's cold guess or a given one. */
 export interface TrajectorySolver {
-  solve(x0: Float64Array, guess?: InitialGuess): Promise<OcpSolution>;
+  solve(instance: TaskInstance, guess?: InitialGuess): Promise<OcpSolution>;
 }
 
-/** Requests for a problem factory module (see ocp/requests.ts), solved serially or on a pool. */
-export function requestSolver(
-  module: string,
-  factory: string,
-  options: SolveRequest['options'],
-  pool?: SolverPool,
-): TrajectorySolver {
+/** Solves of `task`'s instances with `options` (n_max...), on the worker pool or, without one, on this thread. */
+export function taskSolver(task: Task, options: SolveOptions, pool?: JobPool): TrajectorySolver {
   return {
-    solve(x0, guess) {
-      const request: SolveRequest = { module, factory, params: { x0: Array.from(x0) }, solver: 'fddp', options, init: guess };
-      return pool ? pool.solve(request) : solveRequest(request);
+    solve(instance, guess) {
+      const job = { task: task.name, instance, guess, options };
+      return pool ? pool.solve(job) : Promise.resolve(solveInstance({ kind: 'solve', ...job }));
     },
   };
 }
 
-function keep(x0: Float64Array, s: OcpSolution, source: 'cold' | 'warm'): SolvedTrajectory {
-  return { x0, xs: s.xs, us: s.us, K: s.K, fx: s.fx, fu: s.fu, cost: s.cost, iterations: s.iterations, source };
+/** What the experiments set of a solve besides the task's own options. */
+export interface SolveOptions {
+  maxIterations?: number;
+  /** Keep the per-iteration records (off for collection: they are not needed and cost memory). */
+  history?: boolean;
+}
+
+function keep(instance: TaskInstance, s: OcpSolution, source: 'cold' | 'warm'): SolvedTrajectory {
+  return { instance, xs: s.xs, us: s.us, K: s.K, fx: s.fx, fu: s.fu, cost: s.cost, iterations: s.iterations, source };
 }
 
 export interface CollectOptions {
-  /** Draws a fresh start state. */
-  sampleStart: () => Float64Array;
-  /** The warm-start guess for a start state (a policy rollout), or undefined for cold solves only. */
-  warmGuess?: (starts: Float64Array[]) => InitialGuess[];
+  /** Draws a fresh instance. */
+  sampleInstance: () => TaskInstance;
+  /** The warm-start guesses for instances (a policy rollout), or undefined for cold solves only. */
+  warmGuess?: (instances: TaskInstance[]) => InitialGuess[];
   /** Give up after this many rejected tasks (a problem the solver cannot do is an error, not a loop). */
   maxRejections?: number;
 }
@@ -71,21 +75,21 @@ export async function collectTrajectories(count: number, solver: TrajectorySolve
   const maxRejections = options.maxRejections ?? 10 * count + 10;
   const result: Collection = { trajectories: [], rejected: 0, coldIterations: [], warmIterations: [] };
   while (result.trajectories.length < count) {
-    const starts = Array.from({ length: count - result.trajectories.length }, options.sampleStart);
-    const warm = options.warmGuess?.(starts);
+    const instances = Array.from({ length: count - result.trajectories.length }, options.sampleInstance);
+    const warm = options.warmGuess?.(instances);
     const solved = await Promise.all(
-      starts.map(async (x0, i) => {
-        const cold = await solver.solve(x0);
-        const warmSolution = warm ? await solver.solve(x0, warm[i]) : null;
-        return { x0, cold, warm: warmSolution };
+      instances.map(async (instance, i) => {
+        const cold = await solver.solve(instance);
+        const warmSolution = warm ? await solver.solve(instance, warm[i]) : null;
+        return { instance, cold, warm: warmSolution };
       }),
     );
-    for (const { x0, cold, warm: w } of solved) {
+    for (const { instance, cold, warm: w } of solved) {
       result.coldIterations.push(cold.iterations);
       if (w) result.warmIterations.push(w.iterations);
       const candidates = [
-        cold.converged ? keep(x0, cold, 'cold') : null,
-        w?.converged ? keep(x0, w, 'warm') : null,
+        cold.converged ? keep(instance, cold, 'cold') : null,
+        w?.converged ? keep(instance, w, 'warm') : null,
       ].filter((c): c is SolvedTrajectory => c !== null);
       if (candidates.length === 0) {
         result.rejected++;

@@ -5,7 +5,8 @@
  * interpolation guess ("TO alone"). Solves go through the same `TrajectorySolver` as
  * collection (the worker pool in the experiment).
  */
-import type { InitialGuess, OcpSolution } from '../ocp/index.js';
+import { type InitialGuess, type OcpSolution, trajectoryCost } from '../ocp/index.js';
+import type { Task, TaskInstance } from '../tasks/index.js';
 import type { TrajectorySolver } from './collect.js';
 
 /** Closed-loop trajectories of a policy from a batch of start states. */
@@ -16,8 +17,8 @@ export interface PolicyRollout {
 
 export interface EvaluatedPolicy {
   name: string;
-  /** Roll out from every start, T controls each (batched where the policy allows). */
-  rollout(starts: readonly Float64Array[], T: number): PolicyRollout;
+  /** Roll out on every instance, T controls each (batched where the policy allows). */
+  rollout(instances: readonly TaskInstance[], T: number): PolicyRollout;
 }
 
 export interface Stats {
@@ -44,7 +45,9 @@ export interface MethodResult {
   refinedConvergedRate: number;
   /** Seconds for one batch-1 rollout of a whole task (T controls). */
   rolloutSeconds: number;
-  perTask: { policyCost: number[]; refinedCost: number[]; iterations: number[]; converged: boolean[] };
+  /** Seconds per warm-started solve (the solver's own clock, on a worker). */
+  solveSeconds: Stats;
+  perTask: { policyCost: number[]; refinedCost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[] };
   /** The rollouts themselves, for plots. */
   rollouts: PolicyRollout;
 }
@@ -52,52 +55,60 @@ export interface MethodResult {
 export interface SolverAloneResult {
   cost: Stats;
   iterations: Stats;
+  /** Seconds per solve (the solver's own clock, on a worker). */
+  solveSeconds: Stats;
   convergedRate: number;
-  perTask: { cost: number[]; iterations: number[]; converged: boolean[] };
+  perTask: { cost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[] };
   solutions: OcpSolution[];
 }
 
+/** The held-out instances of a task, and the solver that refines on them. */
 export interface EvaluationContext {
-  starts: readonly Float64Array[];
-  T: number;
+  task: Task;
+  instances: readonly TaskInstance[];
   solver: TrajectorySolver;
-  /** The task's total cost of a trajectory from start `i`. */
-  cost(i: number, xs: readonly ArrayLike<number>[], us: readonly ArrayLike<number>[]): number;
 }
 
+const seconds = (s: OcpSolution) => s.timings.totalMs / 1000;
+
 export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationContext): Promise<MethodResult> {
+  const { task, instances } = ctx;
   const t0 = performance.now();
-  policy.rollout([ctx.starts[0]], ctx.T);
+  policy.rollout([instances[0]], task.horizon);
   const rolloutSeconds = (performance.now() - t0) / 1000;
-  const rollouts = policy.rollout(ctx.starts, ctx.T);
-  const policyCost = ctx.starts.map((_, i) => ctx.cost(i, rollouts.xs[i], rollouts.us[i]));
+  const rollouts = policy.rollout(instances, task.horizon);
+  const policyCost = instances.map((instance, i) => trajectoryCost(task.problem(instance), rollouts.xs[i], rollouts.us[i]));
   const refined = await Promise.all(
-    ctx.starts.map((x0, i) => ctx.solver.solve(x0, { xs: rollouts.xs[i], us: rollouts.us[i] } satisfies InitialGuess)),
+    instances.map((instance, i) => ctx.solver.solve(instance, { xs: rollouts.xs[i], us: rollouts.us[i] } satisfies InitialGuess)),
   );
   const refinedCost = refined.map((s) => s.cost);
   const iterations = refined.map((s) => s.iterations);
   const converged = refined.map((s) => s.converged);
+  const solveSeconds = refined.map(seconds);
   return {
     policyCost: stats(policyCost),
     refinedCost: stats(refinedCost),
     solverIterations: stats(iterations),
     refinedConvergedRate: converged.filter(Boolean).length / converged.length,
     rolloutSeconds,
-    perTask: { policyCost, refinedCost, iterations, converged },
+    solveSeconds: stats(solveSeconds),
+    perTask: { policyCost, refinedCost, iterations, converged, solveSeconds },
     rollouts,
   };
 }
 
 export async function evaluateSolverAlone(ctx: EvaluationContext): Promise<SolverAloneResult> {
-  const solutions = await Promise.all(ctx.starts.map((x0) => ctx.solver.solve(x0)));
+  const solutions = await Promise.all(ctx.instances.map((instance) => ctx.solver.solve(instance)));
   const cost = solutions.map((s) => s.cost);
   const iterations = solutions.map((s) => s.iterations);
   const converged = solutions.map((s) => s.converged);
+  const solveSeconds = solutions.map(seconds);
   return {
     cost: stats(cost),
     iterations: stats(iterations),
+    solveSeconds: stats(solveSeconds),
     convergedRate: converged.filter(Boolean).length / converged.length,
-    perTask: { cost, iterations, converged },
+    perTask: { cost, iterations, converged, solveSeconds },
     solutions,
   };
 }

@@ -7,7 +7,8 @@
  * policy, keep the cheaper converged solution, and reject tasks where both fail
  * (collect.ts).
  */
-import { type InitialGuess } from '../ocp/index.js';
+import type { InitialGuess } from '../ocp/index.js';
+import type { TaskInstance } from '../tasks/index.js';
 import { type Collection, type SolvedTrajectory, type TrajectorySolver, collectTrajectories } from './collect.js';
 import type { EvaluatedPolicy } from './evaluate.js';
 
@@ -18,7 +19,7 @@ export interface InterplayOptions<M extends string> {
   /** The task horizon T (policy rollouts for warm starts). */
   T: number;
   solver: TrajectorySolver;
-  sampleStart: () => Float64Array;
+  sampleInstance: () => TaskInstance;
   /** Train every method on its buffer (concurrently if it likes); returns the policies in order. */
   train: (buffers: Map<M, SolvedTrajectory[]>, iteration: number) => Promise<EvaluatedPolicy[]>;
   /** Called between steps; throw to stop (Ctrl-C). */
@@ -33,9 +34,9 @@ export interface InterplayResult<M extends string> {
 }
 
 function warmStarts(policy: EvaluatedPolicy, T: number) {
-  return (starts: Float64Array[]): InitialGuess[] => {
-    const r = policy.rollout(starts, T);
-    return starts.map((_, i) => ({ xs: r.xs[i], us: r.us[i] }));
+  return (instances: TaskInstance[]): InitialGuess[] => {
+    const r = policy.rollout(instances, T);
+    return instances.map((_, i) => ({ xs: r.xs[i], us: r.us[i] }));
   };
 }
 
@@ -46,7 +47,7 @@ export async function interplay<M extends string>(options: InterplayOptions<M>):
     const buffers = new Map<M, SolvedTrajectory[]>();
     if (iteration === 0) {
       options.log?.(`iteration 1: collecting ${options.trajectories} trajectories (cold solves, shared by every method)`);
-      const shared = await collectTrajectories(options.trajectories, options.solver, { sampleStart: options.sampleStart });
+      const shared = await collectTrajectories(options.trajectories, options.solver, { sampleInstance: options.sampleInstance });
       collections['all/0'] = shared;
       for (const m of options.methods) buffers.set(m, shared.trajectories);
     } else {
@@ -54,7 +55,7 @@ export async function interplay<M extends string>(options: InterplayOptions<M>):
         options.checkpoint?.();
         options.log?.(`iteration ${iteration + 1}: collecting for ${m}, warm-started from its policy`);
         const c = await collectTrajectories(options.trajectories, options.solver, {
-          sampleStart: options.sampleStart,
+          sampleInstance: options.sampleInstance,
           warmGuess: warmStarts(policies.get(m)!, options.T),
         });
         collections[`${m}/${iteration}`] = c;

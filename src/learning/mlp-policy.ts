@@ -16,13 +16,16 @@
  *
  * Inputs are standardized inside the policy (mean and scale fitted on the training states),
  * so the Jacobian with respect to the raw state includes the scaling by construction.
+ *
+ * Training is a loop of named steps: each epoch shuffles the pairs; each minibatch (with its
+ * projections w) goes through `mlpTrainStep`, which takes the gradient of L and applies Adam
+ * through nn/optim's update rule (train-state.ts), as the diffusion policy's training does.
  */
 import {
   ConcreteTensor, type Rng, type Tensor, add, div, mean, mul, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
 } from '../autodiff/index.js';
-import * as nn from '../nn/index.js';
-import type { MLPParams } from '../nn/index.js';
-import * as optim from '../nn/optim/index.js';
+import { MLP, type MLPParams, boundedTanh, gatherRows, randomUnitVectors, relu } from '../nn/index.js';
+import { type TrainState, type UpdateRule, adam, applyGradients, initTrainState } from '../nn/optim/index.js';
 
 export interface MlpPolicyConfig {
   stateDim: number;
@@ -82,7 +85,7 @@ export function initMlpPolicy(rng: Rng, config: MlpPolicyConfig, data: PairDatas
   }
   return {
     config,
-    params: nn.MLP.init(rng, [stateDim, ...config.hidden, config.controlDim]),
+    params: MLP.init(rng, [stateDim, ...config.hidden, config.controlDim]),
     center,
     scale: scale.map((v) => (v > 1e-12 ? Math.sqrt(v) : 1)),
   };
@@ -92,7 +95,7 @@ export function initMlpPolicy(rng: Rng, config: MlpPolicyConfig, data: PairDatas
 export function mlpAction(policy: MlpPolicy, params: MLPParams, x: Tensor): Tensor {
   const { stateDim, lower, upper } = policy.config;
   const standardized = div(sub(x, tensor([...policy.center], [stateDim])), tensor([...policy.scale], [stateDim]));
-  return nn.MLP.apply(params, standardized, { activation: nn.relu, outputActivation: nn.boundedTanh(lower, upper) });
+  return MLP.apply(params, standardized, { activation: relu, outputActivation: boundedTanh(lower, upper) });
 }
 
 /** The loss of eq. (9) on one batch; alphaSob = 0 gives plain regression (PDDP). */
@@ -111,55 +114,63 @@ export interface MlpTrainOptions {
   batchSize: number;
   lr: number;
   alphaSob: number;
+  /** Shuffles the pairs and draws the projections w; advanced by training. */
   rng: Rng;
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
-/** Random unit vectors in R^n, one per row. */
-function unitRows(rng: Rng, rows: number, n: number): ConcreteTensor {
-  const w = rng.normal([rows, n]);
-  const d = w.data;
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += d[r * n + j] ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let j = 0; j < n; j++) d[r * n + j] *= inv;
-  }
-  return w;
+/** One minibatch: x [B, nx], u [B, nu], K [B, nu, nx] and the projections w [B, nu] of eq. (9). */
+export interface PairBatch {
+  readonly x: Tensor;
+  readonly u: Tensor;
+  readonly K: Tensor;
+  readonly w: Tensor;
+}
+
+/** What stays fixed from step to step. */
+export interface MlpStepSetup {
+  readonly policy: MlpPolicy;
+  /** alpha_Sob; 0 for plain regression (PDDP). */
+  readonly alphaSob: number;
+  readonly update: UpdateRule;
+}
+
+/** One training step: the loss of eq. (9) and its gradient on `batch`, then one update of `state`. */
+export function mlpTrainStep(
+  setup: MlpStepSetup,
+  state: TrainState<MLPParams>,
+  batch: PairBatch,
+): { state: TrainState<MLPParams>; metrics: { loss: number } } {
+  const { policy, alphaSob } = setup;
+  const { x, u, K, w } = batch;
+  // The step's intermediates live in the reusable step arena; the loss and the gradient are copied out.
+  const [loss, grads] = withStepArena(() => valueAndGrad((p: MLPParams) => mlpLoss(policy, p, x, u, K, w, alphaSob))(state.params));
+  return { state: applyGradients(setup.update, state, grads).state, metrics: { loss: loss.item() } };
+}
+
+/** The pairs at `index`, with one random unit projection per pair drawn from `rng`. */
+function samplePairs(data: { x: ConcreteTensor; u: ConcreteTensor; K: ConcreteTensor }, index: readonly number[], rng: Rng): PairBatch {
+  const [b, nu] = [index.length, data.u.shape[1]];
+  const w = randomUnitVectors(rng, b, 1, nu);
+  return { x: gatherRows(data.x, index), u: gatherRows(data.u, index), K: gatherRows(data.K, index), w: new ConcreteTensor(w.data, [b, nu]) };
 }
 
 /** Adam over shuffled minibatches; one epoch visits every pair once. Returns the trained policy. */
 export function trainMlpPolicy(policy: MlpPolicy, data: PairDataset, options: MlpTrainOptions): MlpPolicy {
-  const { stateDim: nx, controlDim: nu } = data;
-  const optimizer = optim.adam({ lr: options.lr });
-  let params = policy.params;
-  let state = optimizer.init(params);
-  const step = valueAndGrad((p: MLPParams, x: Tensor, u: Tensor, K: Tensor, w: Tensor) => mlpLoss(policy, p, x, u, K, w, options.alphaSob));
+  const { count, stateDim: nx, controlDim: nu } = data;
+  const pairs = { x: new ConcreteTensor(data.x, [count, nx]), u: new ConcreteTensor(data.u, [count, nu]), K: new ConcreteTensor(data.K, [count, nu, nx]) };
+  const setup: MlpStepSetup = { policy, alphaSob: options.alphaSob, update: { optimizer: adam({ lr: options.lr }) } };
+  let state = initTrainState(setup.update, policy.params);
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    const order = options.rng.permutation(data.count);
+    const order = options.rng.permutation(count);
     let total = 0;
-    for (let start = 0; start < data.count; start += options.batchSize) {
+    for (let start = 0; start < count; start += options.batchSize) {
       const index = order.slice(start, start + options.batchSize);
-      const b = index.length;
-      const x = new Float64Array(b * nx);
-      const u = new Float64Array(b * nu);
-      const K = new Float64Array(b * nu * nx);
-      index.forEach((i, r) => {
-        x.set(data.x.subarray(i * nx, (i + 1) * nx), r * nx);
-        u.set(data.u.subarray(i * nu, (i + 1) * nu), r * nu);
-        K.set(data.K.subarray(i * nu * nx, (i + 1) * nu * nx), r * nu * nx);
-      });
-      const [loss, grads] = withStepArena(() => step(
-        params,
-        new ConcreteTensor(x, [b, nx]),
-        new ConcreteTensor(u, [b, nu]),
-        new ConcreteTensor(K, [b, nu, nx]),
-        unitRows(options.rng, b, nu),
-      ));
-      [params, state] = optimizer.step(params, grads, state);
-      total += loss.item() * b;
+      const step = mlpTrainStep(setup, state, samplePairs(pairs, index, options.rng));
+      state = step.state;
+      total += step.metrics.loss * index.length;
     }
-    options.onEpoch?.(epoch, total / data.count);
+    options.onEpoch?.(epoch, total / count);
   }
-  return { ...policy, params };
+  return { ...policy, params: state.params };
 }

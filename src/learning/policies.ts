@@ -6,6 +6,7 @@
 import { ConcreteTensor, type Rng, type Tensor, tensor } from '../autodiff/index.js';
 import { type DiffusionPolicy, rollout } from '../diffusion/index.js';
 import type { DiscreteDynamics } from '../dynamics/index.js';
+import type { TaskInstance } from '../tasks/index.js';
 import type { EvaluatedPolicy, PolicyRollout } from './evaluate.js';
 import { type MlpPolicy, mlpAction } from './mlp-policy.js';
 
@@ -24,6 +25,11 @@ export function batchedStep(dynamics: DiscreteDynamics, x: Tensor, u: Tensor): C
   return new ConcreteTensor(out, [B, nx]);
 }
 
+/** The start states of a batch of instances, [B, nx]. */
+function startStates(instances: readonly TaskInstance[], dynamics: DiscreteDynamics): Tensor {
+  return tensor(instances.flatMap((instance) => instance.x0), [instances.length, dynamics.nx]);
+}
+
 /** Split [B, n] rows of a sequence of tensors into per-task arrays of Float64Arrays. */
 function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
   const tasks: Float64Array[][] = Array.from({ length: B }, () => []);
@@ -38,9 +44,9 @@ function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
 export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: DiscreteDynamics): EvaluatedPolicy {
   return {
     name,
-    rollout(starts, T): PolicyRollout {
-      const B = starts.length;
-      let x: Tensor = tensor(starts.flatMap((s) => Array.from(s)), [B, dynamics.nx]);
+    rollout(instances, T): PolicyRollout {
+      const B = instances.length;
+      let x: Tensor = startStates(instances, dynamics);
       const xs: Tensor[] = [x];
       const us: Tensor[] = [];
       for (let t = 0; t < T; t++) {
@@ -65,9 +71,9 @@ export interface DiffusionRolloutOptions {
 export function diffusionEvaluated(name: string, policy: DiffusionPolicy, dynamics: DiscreteDynamics, options: DiffusionRolloutOptions): EvaluatedPolicy {
   return {
     name,
-    rollout(starts, T): PolicyRollout {
-      const B = starts.length;
-      const x0 = tensor(starts.flatMap((s) => Array.from(s)), [B, dynamics.nx]);
+    rollout(instances, T): PolicyRollout {
+      const B = instances.length;
+      const x0 = startStates(instances, dynamics);
       const result = rollout(policy, { step: (x, u) => batchedStep(dynamics, x, u) }, x0, undefined, options.rng, {
         T,
         actionsPerPlan: options.actionsPerPlan,

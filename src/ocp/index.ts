@@ -15,5 +15,4 @@ export { type Objective, costObjective } from './objective.js';
 export * from './initial-guess.js';
 export * from './constraints.js';
 export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';
-export { type SolveRequest, type ProblemFactory, type ProblemFactoryResult, solveRequest } from './requests.js';
-export { SolverPool } from './pool.js';
+export { type SolverName, solveOcp, trajectoryCost } from './solve.js';

@@ -8,40 +8,50 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/autodiff/index.js';
-import { parseConfig, runPendulum } from '../../src/experiments/pendulum.js';
+import { parseConfig } from '../../src/experiments/config.js';
+import { PENDULUM_EXPERIMENT } from '../../src/experiments/pendulum.js';
+import type { ResultsFile } from '../../src/experiments/report.js';
+import { runExperiment } from '../../src/experiments/runner.js';
 import { torqueChunkDataset } from '../../src/learning/chunks.js';
-import { collectTrajectories, requestSolver } from '../../src/learning/collect.js';
-import { PENDULUM_TASK_MODULE, pendulumModel, samplePendulumStarts } from '../../src/learning/pendulum-task.js';
+import { collectTrajectories, taskSolver } from '../../src/learning/collect.js';
+import { taskByName } from '../../src/tasks/index.js';
 
 describe('pendulum experiment', () => {
   it('runs Alg. 1 (two iterations) end to end on a tiny configuration and writes complete, finite results', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pendulum-'));
-    const config = parseConfig(['--n-traj', '2', '--epochs', '4', '--eval-tasks', '3', '--th', '16', '--ta', '8', '--n-algo', '2', '--workers', '1', '--out', out])!;
+    const config = parseConfig(PENDULUM_EXPERIMENT, ['--n-traj', '2', '--epochs', '4', '--eval-tasks', '3', '--th', '16', '--ta', '8', '--n-algo', '2', '--workers', '1', '--out', out])!;
     config.unetDownDims = [8, 8];
     config.mlpHidden = [16, 16];
-    const results = await runPendulum(config);
-    for (const file of ['config.json', 'results.json', 'results.md', 'cost_vs_ntraj.svg', 'solver_iterations.svg', 'trajectories_sob-diff.svg', 'torques_mlp.svg']) {
+    const results = await runExperiment(config);
+    for (const file of ['config.json', 'results.json', 'results.md', 'cost_vs_ntraj.svg', 'solver_iterations.svg', 'trajectories_sob-diff.svg', 'controls_mlp.svg']) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    for (const method of ['sob-diff', 'diff', 'mlp', 'sob-mlp']) {
-      const entry = json.summary['epochs=4'][method]['2'];
-      for (const v of [entry.policyCost.mean, entry.policyCost.median, entry.refinedCost.mean, entry.refinedCost.median, entry.solverIterations.mean, entry.rolloutSeconds]) {
-        expect(Number.isFinite(v), `${method}: ${JSON.stringify(entry)}`).toBe(true);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
+    expect([json.experiment, json.task]).toEqual(['pendulum', 'pendulum']);
+    expect(json.summary.map((r) => r.method)).toEqual(['sob-diff', 'diff', 'mlp', 'sob-mlp']);
+    for (const row of json.summary) {
+      expect([row.nTraj, row.epochs, row.seeds]).toEqual([2, 4, 1]);
+      const { policyCost, refinedCost, solverIterations, solveSeconds, rolloutSeconds, convergedRate } = row;
+      for (const v of [policyCost.mean, policyCost.median, refinedCost.mean, refinedCost.median, solverIterations.cold.mean, solverIterations.warm.mean,
+        solveSeconds.cold.median, solveSeconds.warm.median, rolloutSeconds, convergedRate.cold, convergedRate.warm]) {
+        expect(Number.isFinite(v), `${row.method}: ${JSON.stringify(row)}`).toBe(true);
       }
     }
-    expect(Number.isFinite(json.toAlone.cost.mean) && json.toAlone.convergedRate >= 0).toBe(true);
+    const toAlone = json.toAlone!;
+    expect(Number.isFinite(toAlone.cost.mean) && Number.isFinite(toAlone.solveSeconds.mean) && toAlone.convergedRate >= 0).toBe(true);
+    expect(toAlone.solverIterations).toEqual(json.summary[0].solverIterations.cold);
     expect(results.interrupted).toBe(false);
     // Alg. 1's second iteration collected per method, warm-started from each policy.
-    const collections = json.seeds[0].runs[0].collections;
+    const collections = (json.seeds as { runs: { collections: Record<string, { warm: number[] }> }[] }[])[0].runs[0].collections;
     for (const method of ['sob-diff', 'diff', 'mlp', 'sob-mlp']) expect(collections[`${method}/1`].warm.length).toBeGreaterThanOrEqual(2);
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| Sob+Diff | 2 |');
   });
 
   it('the Sobolev targets of a collected trajectory match central differences of the closed loop', async () => {
-    const solver = requestSolver(PENDULUM_TASK_MODULE, 'pendulumProblem', { history: false });
+    const task = taskByName('pendulum');
+    const pendulumModel = task.dynamics;
     const rng = new Rng(3);
-    const { trajectories } = await collectTrajectories(1, solver, { sampleStart: () => samplePendulumStarts(rng, 1)[0] });
+    const { trajectories } = await collectTrajectories(1, taskSolver(task, { history: false }), { sampleInstance: () => task.sampleInstance(rng) });
     const tr = trajectories[0];
     const horizon = 8;
     const data = torqueChunkDataset([tr], { horizon, historyLength: 1 });

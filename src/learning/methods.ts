@@ -1,9 +1,11 @@
 /**
- * Training the four methods of the main paper's pendulum experiment on a set of solver
- * trajectories: Sob+Diff and Diff (diffusion policies, L_Sob+Diff and L_Diff) and MLP and
- * Sob+MLP (PDDP without and with the Sobolev term on the gains). One function per job, with
- * plain-data inputs and outputs, so a job can run on this thread or in a training worker
- * (training-pool.ts) with the same result.
+ * The methods the main paper compares, trained on a set of solver trajectories of any task:
+ * Sob+Diff and Diff (diffusion policies, L_Sob+Diff and L_Diff, eq. 11) and MLP and Sob+MLP
+ * (PDDP without and with the Sobolev term on the gains). A training job is plain data in and
+ * out, so it runs on this thread or on a worker (workers/jobs.ts) with the same result.
+ *
+ * To add a method: a name in METHODS, its line in METHOD_INFO, and its branch in
+ * `runTrainingJob`; the runner, the evaluation and the reports pick it up from there.
  */
 import { Rng } from '../autodiff/index.js';
 import { savePolicy, trainDiffusion } from '../diffusion/index.js';
@@ -11,11 +13,26 @@ import type { MLPParams } from '../nn/index.js';
 import { chunksPerEpoch, torqueChunkDataset } from './chunks.js';
 import type { SolvedTrajectory } from './collect.js';
 import { type MlpPolicy, initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from './mlp-policy.js';
-import { pendulumModel, PENDULUM_TASK } from './pendulum-task.js';
+import { taskByName } from '../tasks/index.js';
 import { ConcreteTensor, flatten, unflatten } from '../autodiff/index.js';
 
 export const METHODS = ['sob-diff', 'diff', 'mlp', 'sob-mlp'] as const;
 export type Method = (typeof METHODS)[number];
+
+export interface MethodInfo {
+  /** As the papers write it, for tables and plots. */
+  label: string;
+  family: 'diffusion' | 'mlp';
+  /** Relative training time (measured on the pendulum's default run): the longest jobs start first. */
+  relativeCost: number;
+}
+
+export const METHOD_INFO: Record<Method, MethodInfo> = {
+  'sob-diff': { label: 'Sob+Diff', family: 'diffusion', relativeCost: 4 },
+  diff: { label: 'Diff', family: 'diffusion', relativeCost: 2 },
+  mlp: { label: 'MLP', family: 'mlp', relativeCost: 1 },
+  'sob-mlp': { label: 'Sob+MLP', family: 'mlp', relativeCost: 3 },
+};
 
 export interface TrainingSettings {
   /** T_h and T_o of the diffusion policy's chunks, and its diffusion steps K. */
@@ -38,6 +55,8 @@ export interface TrainingSettings {
 export type TrainingTrajectory = Pick<SolvedTrajectory, 'xs' | 'us' | 'K' | 'fx' | 'fu'>;
 
 export interface TrainingJob {
+  /** The task's registry name (its model, bounds and horizon). */
+  task: string;
   method: Method;
   trajectories: TrainingTrajectory[];
   epochs: number;
@@ -53,16 +72,25 @@ export type TrainedArtifact =
   | { kind: 'diffusion'; policyPath: string; finalLoss: number }
   | { kind: 'mlp'; policy: Omit<MlpPolicy, 'params'>; leaves: { data: Float64Array; shape: number[] }[]; finalLoss: number };
 
-export type ProgressReport = (done: number, total: number, loss: number) => void;
+export interface TrainingProgress {
+  done: number;
+  total: number;
+  loss: number;
+}
+
+export type ProgressReport = (progress: TrainingProgress) => void;
 
 export function runTrainingJob(job: TrainingJob, report: ProgressReport): TrainedArtifact {
   const { method, trajectories, epochs, seed, settings } = job;
-  if (method === 'mlp' || method === 'sob-mlp') {
+  const task = taskByName(job.task);
+  if (METHOD_INFO[method].family === 'mlp') {
     const pairs = pairsFromTrajectories(trajectories);
     const rng = new Rng(seed * 7919 + 17);
-    const bounds = pendulumModel.controlBounds!;
+    const { dynamics } = task;
+    const bounds = dynamics.controlBounds;
+    if (bounds === null) throw new RangeError(`${method} on ${task.name}: the MLP's tanh output needs control bounds`);
     const policy = initMlpPolicy(rng, {
-      stateDim: pendulumModel.nx, controlDim: pendulumModel.nu, hidden: settings.mlpHidden,
+      stateDim: dynamics.nx, controlDim: dynamics.nu, hidden: settings.mlpHidden,
       lower: Array.from(bounds.lower), upper: Array.from(bounds.upper),
     }, pairs);
     let finalLoss = NaN;
@@ -70,7 +98,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
       epochs, batchSize: settings.mlpBatch, lr: settings.mlpLr, alphaSob: method === 'sob-mlp' ? settings.alphaSob : 0, rng,
       onEpoch: (e, loss) => {
         finalLoss = loss;
-        report(e + 1, epochs, loss);
+        report({ done: e + 1, total: epochs, loss });
       },
     });
     const { params, ...rest } = trained;
@@ -78,7 +106,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     return { kind: 'mlp', policy: rest, leaves: leaves.map((l) => ({ data: Float64Array.from(l.concrete().data), shape: [...l.shape] })), finalLoss };
   }
   const dataset = torqueChunkDataset(trajectories as SolvedTrajectory[], { horizon: settings.horizon, historyLength: settings.historyLength });
-  const steps = Math.max(1, Math.ceil((epochs * chunksPerEpoch(trajectories.length, PENDULUM_TASK.horizon, settings.horizon)) / settings.diffusionBatch));
+  const steps = Math.max(1, Math.ceil((epochs * chunksPerEpoch(trajectories.length, task.horizon, settings.horizon)) / settings.diffusionBatch));
   let finalLoss = NaN;
   const result = trainDiffusion(dataset, {
     steps,
@@ -93,7 +121,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     logEvery: Math.max(1, Math.floor(steps / 100)),
     onProgress: (p) => {
       finalLoss = p.loss;
-      report(p.step, steps, p.loss);
+      report({ done: p.step, total: steps, loss: p.loss });
     },
     checkpointPath: job.checkpointPath,
     checkpointEvery: Math.max(50, Math.floor(steps / 10)),
@@ -105,14 +133,14 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
 /** Rebuild an MLP policy from its artifact (the weights travel as plain arrays). */
 export function mlpFromArtifact(artifact: Extract<TrainedArtifact, { kind: 'mlp' }>): MlpPolicy {
   const { policy, leaves } = artifact;
-  const template = pendulumTemplate(policy);
+  const template = mlpTemplate(policy);
   const [, def] = flatten(template);
   const params = unflatten<MLPParams>(def, leaves.map((l) => new ConcreteTensor(Float64Array.from(l.data), l.shape)));
   return { ...policy, params };
 }
 
 /** An MLP parameter tree of the right structure, to rebuild one from its leaves. */
-function pendulumTemplate(policy: Omit<MlpPolicy, 'params'>): MLPParams {
+function mlpTemplate(policy: Omit<MlpPolicy, 'params'>): MLPParams {
   const sizes = [policy.config.stateDim, ...policy.config.hidden, policy.config.controlDim];
   return sizes.slice(1).map((out, i) => ({
     weight: new ConcreteTensor(new Float64Array(out * sizes[i]), [out, sizes[i]]),

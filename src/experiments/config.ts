@@ -1,0 +1,175 @@
+/**
+ * The command line every experiment shares (--help, --out, --seeds, --n-traj, --epochs,
+ * --methods, --full, --quick and the protocol's knobs), parsed into one `ExperimentConfig`.
+ * An experiment script only says what differs: its task, its defaults, and what --full (the
+ * paper's protocol) and --quick (a smoke run of a minute or two) mean for it.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { METHODS, type Method, type TrainingSettings } from '../learning/methods.js';
+import { taskByName } from '../tasks/index.js';
+
+/** The protocol: which runs an experiment makes, with which policies. */
+export interface Protocol {
+  seeds: number[];
+  nTraj: number[];
+  epochs: number[];
+  methods: Method[];
+  /** n_algo, iterations of Alg. 1. */
+  nAlgo: number;
+  evalTasks: number;
+  /** T_h, T_o and T_a of the diffusion policy. */
+  horizon: number;
+  historyLength: number;
+  actionsPerPlan: number;
+  /** K, diffusion steps. */
+  diffusionSteps: number;
+  alphaSob: number;
+  diffusionBatch: number;
+  /** Solver iteration cap n_max. */
+  maxIterations: number;
+}
+
+export interface ExperimentSpec {
+  /** Its name: the script is src/experiments/<name>.ts and runs go to runs/<name>/. */
+  name: string;
+  /** The task's registry name (src/tasks). */
+  task: string;
+  /** One paragraph for --help: what the experiment reproduces. */
+  about: string;
+  defaults: Protocol;
+  /** The paper's protocol (--full). */
+  full: Partial<Protocol>;
+  /** A smoke run (--quick). */
+  quick: Partial<Protocol>;
+}
+
+export interface ExperimentConfig extends Protocol, TrainingSettings {
+  experiment: string;
+  task: string;
+  /** Worker threads (0: one per core). */
+  workers: number;
+  out: string;
+}
+
+function describe(p: Partial<Protocol>): string {
+  const parts: string[] = [];
+  if (p.nTraj) parts.push(`n_traj ${p.nTraj}`);
+  if (p.seeds) parts.push(`seeds ${p.seeds}`);
+  if (p.epochs) parts.push(`epochs ${p.epochs}`);
+  if (p.evalTasks) parts.push(`${p.evalTasks} held-out tasks`);
+  if (p.nAlgo) parts.push(`n_algo ${p.nAlgo}`);
+  return parts.join(', ');
+}
+
+export function helpText(spec: ExperimentSpec): string {
+  const d = spec.defaults;
+  return `Usage: npx tsx src/experiments/${spec.name}.ts [flags]
+
+${spec.about}
+Writes config.json, results.json, results.md and SVG plots.
+
+  --seeds LIST         comma-separated seeds (default ${d.seeds})
+  --n-traj LIST        numbers of training trajectories (default ${d.nTraj})
+  --epochs LIST        training epochs n_pl (default ${d.epochs})
+  --methods LIST       any of ${METHODS.join(',')} (default ${d.methods})
+  --n-algo N           iterations of Alg. 1 (default ${d.nAlgo})
+  --eval-tasks N       held-out tasks (default ${d.evalTasks})
+  --th N               T_h, chunk length (default ${d.horizon})
+  --to N               T_o, observation history (default ${d.historyLength})
+  --ta N               T_a, actions executed per plan (default ${d.actionsPerPlan})
+  --k N                diffusion steps K (default ${d.diffusionSteps})
+  --alpha-sob X        weight of the Sobolev terms (default ${d.alphaSob})
+  --batch N            diffusion batch size (default ${d.diffusionBatch})
+  --max-iterations N   solver cap n_max (default ${d.maxIterations})
+  --workers N          worker threads for solves and for training (default: cores)
+  --out DIR            output folder (default runs/${spec.name}/<timestamp>)
+  --float64            train the diffusion policies in float64 (default float32, as PyTorch)
+  --full               the paper's protocol: ${describe(spec.full)}
+  --quick              a smoke run: ${describe(spec.quick)}
+  --help               this text
+`;
+}
+
+function list(s: string, what: string): number[] {
+  const values = s.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) throw new RangeError(`--${what}: expected numbers separated by commas, got "${s}"`);
+  return values;
+}
+
+function positiveInteger(s: string, what: string): number {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${what}: expected a positive integer, got "${s}"`);
+  return v;
+}
+
+const integers = (s: string, what: string) => list(s, what).map((n) => positiveInteger(String(n), what));
+
+/** The configuration a command line asks for, or null for --help. Flags given explicitly win over --full and --quick. */
+export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentConfig | null {
+  const { values: f } = parseArgs({
+    args: argv,
+    options: {
+      seeds: { type: 'string' },
+      'n-traj': { type: 'string' },
+      epochs: { type: 'string' },
+      methods: { type: 'string' },
+      'n-algo': { type: 'string' },
+      'eval-tasks': { type: 'string' },
+      th: { type: 'string' },
+      to: { type: 'string' },
+      ta: { type: 'string' },
+      k: { type: 'string' },
+      'alpha-sob': { type: 'string' },
+      batch: { type: 'string' },
+      'max-iterations': { type: 'string' },
+      workers: { type: 'string' },
+      out: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      float64: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (f.help) return null;
+  if (f.full && f.quick) throw new RangeError('--full and --quick: choose one');
+  const base: Protocol = { ...spec.defaults, ...(f.full ? spec.full : {}), ...(f.quick ? spec.quick : {}) };
+  const p: Protocol = { ...base };
+  if (f.seeds !== undefined) p.seeds = list(f.seeds, 'seeds');
+  if (f['n-traj'] !== undefined) p.nTraj = integers(f['n-traj'], 'n-traj');
+  if (f.epochs !== undefined) p.epochs = integers(f.epochs, 'epochs');
+  if (f.methods !== undefined) {
+    const methods = f.methods.split(',').map((m) => m.trim());
+    for (const m of methods) if (!(METHODS as readonly string[]).includes(m)) throw new RangeError(`--methods: unknown method "${m}" (known: ${METHODS.join(', ')})`);
+    p.methods = methods as Method[];
+  }
+  if (f['n-algo'] !== undefined) p.nAlgo = positiveInteger(f['n-algo'], 'n-algo');
+  if (f['eval-tasks'] !== undefined) p.evalTasks = positiveInteger(f['eval-tasks'], 'eval-tasks');
+  if (f.th !== undefined) p.horizon = positiveInteger(f.th, 'th');
+  if (f.to !== undefined) p.historyLength = positiveInteger(f.to, 'to');
+  if (f.ta !== undefined) p.actionsPerPlan = positiveInteger(f.ta, 'ta');
+  if (f.k !== undefined) p.diffusionSteps = positiveInteger(f.k, 'k');
+  if (f['alpha-sob'] !== undefined) {
+    p.alphaSob = Number(f['alpha-sob']);
+    if (!(p.alphaSob >= 0)) throw new RangeError(`--alpha-sob: expected a non-negative number, got "${f['alpha-sob']}"`);
+  }
+  if (f.batch !== undefined) p.diffusionBatch = positiveInteger(f.batch, 'batch');
+  if (f['max-iterations'] !== undefined) p.maxIterations = positiveInteger(f['max-iterations'], 'max-iterations');
+  if (p.historyLength - 1 + p.actionsPerPlan > p.horizon) throw new RangeError(`--ta ${p.actionsPerPlan}: T_o - 1 + T_a must not exceed T_h = ${p.horizon}`);
+  const taskHorizon = taskByName(spec.task).horizon;
+  if (p.horizon >= taskHorizon) throw new RangeError(`--th ${p.horizon}: must be shorter than the task horizon ${taskHorizon}`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    experiment: spec.name,
+    task: spec.task,
+    ...p,
+    diffusionLr: 1e-3,
+    diffusionDtype: f.float64 ? 'float64' : 'float32',
+    mlpHidden: [256, 256],
+    mlpBatch: 256,
+    mlpLr: 1e-3,
+    workers: f.workers === undefined ? 0 : positiveInteger(f.workers, 'workers'),
+    out: f.out ?? join('runs', spec.name, stamp),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The jobs the worker pool runs, as data: solve one instance of a task, or train one method.
+ * `runJob` is what a worker does with a request (worker.mjs) and what this thread does when
+ * it runs a job itself, so both give the same result. `JobPool` is the typed face of the
+ * pool for the experiments.
+ */
+import type { ConstrainedGuess, ConstrainedOptions, OcpSolution } from '../../ocp/index.js';
+import { solveOcp } from '../../ocp/index.js';
+import { type TaskInstance, taskByName } from '../../tasks/index.js';
+import { type ProgressReport, type TrainedArtifact, type TrainingJob, type TrainingProgress, runTrainingJob } from '../methods.js';
+import { WorkerPool } from './pool.js';
+
+/** Solve one instance with the task's solver, from `guess` or else the task's cold guess. */
+export interface SolveJob {
+  kind: 'solve';
+  task: string;
+  instance: TaskInstance;
+  guess?: ConstrainedGuess;
+  /** Overrides of the task's solver options (n_max, history...). */
+  options?: Partial<ConstrainedOptions>;
+}
+
+export interface TrainJob {
+  kind: 'train';
+  training: TrainingJob;
+}
+
+export type Job = SolveJob | TrainJob;
+export type JobResult = OcpSolution | TrainedArtifact;
+
+export function solveInstance(job: SolveJob): OcpSolution {
+  const task = taskByName(job.task);
+  const problem = task.problem(job.instance);
+  return solveOcp(problem, task.solver, job.guess ?? task.coldGuess(problem), { ...task.solverOptions, ...job.options });
+}
+
+/** Progress of a training job reaches the main thread at most this often (each report is a message). */
+const PROGRESS_INTERVAL_MS = 250;
+
+export function runJob(job: Job, report: ProgressReport = () => {}): JobResult {
+  if (job.kind === 'solve') return solveInstance(job);
+  let last = 0;
+  return runTrainingJob(job.training, (progress) => {
+    const now = Date.now();
+    if (now - last > PROGRESS_INTERVAL_MS || progress.done === progress.total) {
+      last = now;
+      report(progress);
+    }
+  });
+}
+
+/** The worker pool with one method per job kind. */
+export class JobPool {
+  private readonly pool: WorkerPool<Job, JobResult, TrainingProgress>;
+
+  constructor(size?: number) {
+    this.pool = new WorkerPool(new URL('./worker.mjs', import.meta.url), size);
+  }
+
+  get size(): number {
+    return this.pool.size;
+  }
+
+  solve(job: Omit<SolveJob, 'kind'>): Promise<OcpSolution> {
+    return this.pool.run({ kind: 'solve', ...job }) as Promise<OcpSolution>;
+  }
+
+  train(training: TrainingJob, report: ProgressReport): Promise<TrainedArtifact> {
+    return this.pool.run({ kind: 'train', training }, report) as Promise<TrainedArtifact>;
+  }
+
+  /** Stop every worker; queued and running jobs are rejected with `reason` (training checkpoints stay on disk). */
+  abort(reason: Error): Promise<void> {
+    return this.pool.abort(reason);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The task registry: a task by its name, built once per thread (building one compiles its
+ * costs). Worker threads call `taskByName` with the name a job carries. To add a task, write
+ * its module beside this one (see pendulum.ts) and add one line to `FACTORIES`.
+ */
+import { createPendulumTask } from './pendulum.js';
+import type { Task } from './task.js';
+
+export type { ActionRepresentation, PlotChannels, Task, TaskInstance } from './task.js';
+export { PENDULUM_TASK } from './pendulum.js';
+
+const FACTORIES: Record<string, () => Task> = {
+  pendulum: createPendulumTask,
+};
+
+export const TASK_NAMES = Object.keys(FACTORIES);
+
+const built = new Map<string, Task>();
+
+export function taskByName(name: string): Task {
+  let task = built.get(name);
+  if (task === undefined) {
+    const factory = FACTORIES[name];
+    if (factory === undefined) throw new RangeError(`unknown task "${name}" (known: ${TASK_NAMES.join(', ')})`);
+    task = factory();
+    built.set(name, task);
+  }
+  return task;
+}

@@ -1,0 +1,65 @@
+/**
+ * A task: everything an experiment needs to know about one problem family (DESIGN section
+ * 2), so that the learning code above it (Alg. 1, the methods, the evaluation) is written
+ * once for every robot.
+ *
+ *   model        the discrete dynamics (states, controls, bounds, dt)
+ *   OCP          `problem(instance)`: costs, constraints and horizon for one instance
+ *   instances    `sampleInstance(rng)`: the distribution of xi (start state, targets...); the
+ *                runner draws training instances and held-out ones from separate seeds
+ *   TO alone     `coldGuess(problem)`: the initial guess the solver starts from without a policy
+ *   actions      what the policy's a_t is and how it becomes a control (main paper, sec. 4.3)
+ *   observation  o_t, what the policy sees of the state history
+ *
+ * An instance is plain numbers, and a task is rebuilt from its name (`taskByName`), so a
+ * worker thread solves the same problem as this thread from (task name, instance) alone:
+ * closures such as compiled costs cannot cross threads, names and numbers can.
+ */
+import type { Rng, Tensor } from '../autodiff/index.js';
+import type { DiscreteDynamics } from '../dynamics/index.js';
+import type { ConstrainedOptions, InitialGuess, OcpProblem, SolverName } from '../ocp/index.js';
+
+/** One instance xi of a task family: the start state, and the task parameters its costs read (targets, obstacles). */
+export interface TaskInstance {
+  x0: number[];
+  xi?: number[];
+}
+
+/**
+ * The policy's action a_t. Torque actions (a_t = u_t) are applied as they are, and their
+ * derivative targets are the solver's gains chained through the dynamics (eq. 7 of the main
+ * paper, src/learning/chaining.ts). State actions (a_t = x_{t+1}, decoded to a control by
+ * inverse dynamics) join with the UR5 task, whose experiment needs them.
+ */
+export interface ActionRepresentation {
+  kind: 'torque';
+}
+
+/** Which state coordinate and control to draw in trajectory plots. */
+export interface PlotChannels {
+  state: { index: number; label: string };
+  control: { index: number; label: string };
+}
+
+export interface Task {
+  /** The registry name (`taskByName`), as it appears in results and on the command line. */
+  readonly name: string;
+  /** For titles and tables. */
+  readonly title: string;
+  readonly dynamics: DiscreteDynamics;
+  /** Control intervals T of every instance. */
+  readonly horizon: number;
+  /** The solver that "TO" means for this task, and its options. */
+  readonly solver: SolverName;
+  readonly solverOptions: Partial<ConstrainedOptions>;
+  /** The OCP of one instance. */
+  problem(instance: TaskInstance): OcpProblem;
+  /** The initial guess of "TO alone". */
+  coldGuess(problem: OcpProblem): InitialGuess;
+  /** One draw from the task distribution (consumes the rng in a fixed order, so a seed fixes the instances). */
+  sampleInstance(rng: Rng): TaskInstance;
+  readonly action: ActionRepresentation;
+  /** o_t from a state history [B, T_o, nx] -> [B, T_o, no]; absent where o_t = x_t. */
+  readonly observe?: (xHist: Tensor) => Tensor;
+  readonly plot: PlotChannels;
+}
