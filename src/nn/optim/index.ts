@@ -7,3 +7,4 @@ export { type AdamOptions, type AdamState, type Optimizer, adam, adamw } from '.
 export { clipGradNorm, globalNorm } from './clip.js';
 export { type Ema, type EmaState, type EmaWarmup, ema } from './ema.js';
 export { type CosineWarmupOptions, type Schedule, constantSchedule, cosineWithWarmup } from './schedule.js';
+export { type TrainState, type UpdateRule, applyGradients, initTrainState } from './train-state.js';
