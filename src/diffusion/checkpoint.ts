@@ -1,212 +1,119 @@
 /**
- * Checkpoints: parameter trees (and any other tensor trees, such as Adam's moments or the EMA
- * weights) with a JSON description, in one binary file written atomically.
+ * What a diffusion policy puts into a checkpoint. The file itself (binary layout, checksum,
+ * atomic write, errors for corrupt files) is nn/checkpoint.ts; this module decides its contents:
  *
- * Layout (all little-endian):
+ *   meta.policy   the U-Net configuration, the normalizer, K and the chunk geometry (policy.ts)
+ *   meta.train    training checkpoints only: step, seed, and the update counts of Adam and the EMA
+ *   trees         params; training checkpoints also mu and nu (Adam's moments) and ema
  *
- *   bytes 0-7     magic "SOBDIFF1"
- *   bytes 8-11    uint32 H, the byte length of the JSON header
- *   12 .. 12+H    header, UTF-8 JSON: { format, version, meta, trees, tensors, payloadBytes,
- *                 checksum } where `trees` maps each tree's name to its structure (a TreeDef)
- *                 and `tensors` lists every leaf as { tree, path, dtype, shape, offset }
- *   then zero padding to a multiple of 8, then the payload: each leaf's raw Float64 or
- *   Float32 values at its offset (relative to the payload start)
- *
- * `checksum` is the FNV-1a 32-bit hash of the payload, so a truncated or damaged file is
- * reported as such instead of silently loading wrong weights. Values are stored bit-exactly
- * (no decimal round trip), so resuming from a checkpoint continues the same run.
- *
- * Atomicity: the file is written to a temporary name in the same directory, flushed to disk
- * (fsync), then renamed over the destination. A rename within one file system is atomic on
- * POSIX, so a reader (or a crash) sees either the old checkpoint or the new one, never a mix.
+ * A policy file (`savePolicy`) holds meta.policy and params; `loadPolicy` reads either kind,
+ * taking the EMA weights of a training checkpoint when it has them. Resuming checks that the
+ * checkpoint was written for the same model, data geometry and seed, so a run never silently
+ * continues from someone else's weights.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { ConcreteTensor, type PyTree, type TreeDef, flatten, unflatten } from '../autodiff/index.js';
-import { namedLeaves } from '../nn/index.js';
+import { type DType, type PyTree, Rng, treeLeaves } from '../autodiff/index.js';
+import { CheckpointError, type Json, expectTreeLike, loadCheckpoint, saveCheckpoint } from '../nn/index.js';
+import { type EmaState, type TrainState } from '../nn/optim/index.js';
+import { type Normalizer } from './normalize.js';
+import { type ChunkGeometry, type DiffusionPolicy } from './policy.js';
+import { squaredCosineSchedule } from './schedule.js';
+import { type FullUNetConfig, type UNetParams, fullConfig, initUNet } from './unet.js';
 
-const MAGIC = 'SOBDIFF1';
-const FORMAT = 'sobolev-diffusion-checkpoint';
-const VERSION = 1;
+/** A policy without its weights: everything meta.policy describes. */
+export type PolicyDescription = Omit<DiffusionPolicy, 'params'>;
 
-/** A corrupt, truncated or mismatched checkpoint; the message says which and where. */
-export class CheckpointError extends Error {
-  constructor(
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`checkpoint ${path}: ${detail}`);
-    this.name = 'CheckpointError';
-  }
-}
-
-export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
-
-export interface CheckpointContents {
-  /** Anything JSON: configuration, normalizer, training step... */
-  meta: Json;
-  /** Named tensor trees. */
-  trees: Record<string, PyTree>;
-}
-
-interface TensorEntry {
-  tree: string;
-  path: string;
-  dtype: 'float64' | 'float32';
-  shape: number[];
-  offset: number;
-}
-
-interface Header {
-  format: string;
-  version: number;
-  meta: Json;
-  trees: Record<string, TreeDef>;
-  tensors: TensorEntry[];
-  payloadBytes: number;
-  checksum: string;
-}
-
-/** FNV-1a, 32 bits, over bytes. */
-function fnv1a(bytes: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i];
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
-
-const align8 = (n: number) => Math.ceil(n / 8) * 8;
-
-/** The bytes of a checkpoint (exposed for tests; `saveCheckpoint` writes them). */
-export function encodeCheckpoint(contents: CheckpointContents): Uint8Array {
-  const entries: TensorEntry[] = [];
-  const blocks: Uint8Array[] = [];
-  const trees: Record<string, TreeDef> = {};
-  let offset = 0;
-  for (const [name, tree] of Object.entries(contents.trees)) {
-    trees[name] = flatten(tree)[1];
-    for (const [path, leaf] of namedLeaves(tree)) {
-      const c = leaf.concrete();
-      const bytes = new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-      entries.push({ tree: name, path, dtype: c.dtype, shape: [...c.shape], offset });
-      blocks.push(bytes);
-      offset = align8(offset + bytes.length);
-    }
-  }
-  const payload = new Uint8Array(offset);
-  entries.forEach((e, i) => payload.set(blocks[i], e.offset));
-  const header: Header = {
-    format: FORMAT, version: VERSION, meta: contents.meta, trees, tensors: entries, payloadBytes: payload.length, checksum: fnv1a(payload),
+/** The JSON part of a policy (everything but the weights). */
+export function policyMeta(p: PolicyDescription): Json {
+  return {
+    unet: { ...p.unet, downDims: [...p.unet.downDims] },
+    normalizer: p.normalizer as unknown as Json,
+    K: p.schedule.K,
+    geometry: { ...p.geometry },
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = align8(12 + json.length);
-  const out = new Uint8Array(start + payload.length);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(payload, start);
-  return out;
 }
 
-/** Parse checkpoint bytes; `path` only names the file in errors. */
-export function decodeCheckpoint(bytes: Uint8Array, path = '(memory)'): CheckpointContents {
-  const fail = (detail: string): never => {
-    throw new CheckpointError(path, detail);
-  };
-  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    fail(`not a checkpoint (the file does not start with "${MAGIC}"; ${bytes.length} bytes)`);
+/** Rebuild the non-weight part of a policy from its JSON, checking that the fields are there. */
+export function policyFromMeta(path: string, meta: Json): PolicyDescription {
+  const m = meta as { unet?: FullUNetConfig; normalizer?: Normalizer; K?: number; geometry?: ChunkGeometry } | null;
+  if (m === null || typeof m !== 'object' || !m.unet || !m.normalizer || typeof m.K !== 'number' || !m.geometry) {
+    throw new CheckpointError(path, 'the header lacks the policy description (unet, normalizer, K, geometry)');
   }
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  if (12 + headerLength > bytes.length) fail(`truncated: the header claims ${headerLength} bytes but the file has ${bytes.length}`);
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength))) as Header;
-  } catch (e) {
-    return fail(`corrupt header (${(e as Error).message})`);
-  }
-  if (header.format !== FORMAT || header.version !== VERSION) {
-    fail(`unsupported format ${JSON.stringify(header.format)} version ${header.version} (expected ${FORMAT} version ${VERSION})`);
-  }
-  const start = align8(12 + headerLength);
-  if (bytes.length !== start + header.payloadBytes) {
-    fail(`truncated or padded payload: expected ${header.payloadBytes} bytes after the header, found ${bytes.length - start}`);
-  }
-  const payload = bytes.subarray(start);
-  const sum = fnv1a(payload);
-  if (sum !== header.checksum) fail(`corrupt payload: checksum ${sum} does not match the recorded ${header.checksum}`);
-
-  const leaves: Record<string, ConcreteTensor[]> = {};
-  for (const e of header.tensors) {
-    const count = e.shape.reduce((p, d) => p * d, 1);
-    const width = e.dtype === 'float64' ? 8 : 4;
-    if (e.offset % 8 !== 0 || e.offset + count * width > payload.length) fail(`tensor ${e.tree}.${e.path} lies outside the payload`);
-    // Copy into a fresh, aligned buffer: the loaded tensors must not alias the file's bytes.
-    const raw = new Uint8Array(count * width);
-    raw.set(payload.subarray(e.offset, e.offset + count * width));
-    const data = e.dtype === 'float64' ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
-    (leaves[e.tree] ??= []).push(new ConcreteTensor(data, e.shape));
-  }
-  const trees: Record<string, PyTree> = {};
-  for (const [name, def] of Object.entries(header.trees)) {
-    try {
-      trees[name] = unflatten(def, leaves[name] ?? []);
-    } catch (e) {
-      fail(`tree ${name} does not match its tensors (${(e as Error).message})`);
-    }
-  }
-  return { meta: header.meta, trees };
+  return { unet: fullConfig(m.unet), normalizer: m.normalizer, schedule: squaredCosineSchedule(m.K), geometry: m.geometry };
 }
 
-/** Write a checkpoint atomically: a temporary file in the same directory, fsync, rename. */
-export function saveCheckpoint(path: string, contents: CheckpointContents): void {
-  const bytes = encodeCheckpoint(contents);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'w');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+/** The tree a fresh U-Net has: what loaded weights are checked against. */
+const referenceParams = (unet: FullUNetConfig, dtype: DType): UNetParams => initUNet(new Rng(0), unet, dtype);
 
-/** Read a checkpoint; throws a CheckpointError for a corrupt or truncated file. */
-export function loadCheckpoint(path: string): CheckpointContents {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CheckpointError(path, `cannot be read (${(e as Error).message})`);
-  }
-  return decodeCheckpoint(bytes, path);
+/** Save a policy's weights and description (atomically, see nn/checkpoint.ts). */
+export function savePolicy(path: string, policy: DiffusionPolicy): void {
+  saveCheckpoint(path, { meta: { policy: policyMeta(policy) }, trees: { params: policy.params as PyTree } });
 }
 
 /**
- * Check that a loaded tree has the structure, shapes and dtypes of `reference` (the tree a
- * fresh model would have) and return it typed as such; a mismatch names the first differing leaf.
+ * Load a policy from a file written by `savePolicy`, or from a training checkpoint, whose
+ * EMA weights are used when present.
  */
-export function expectTreeLike<T extends PyTree>(path: string, what: string, loaded: PyTree | undefined, reference: T): T {
-  if (loaded === undefined) throw new CheckpointError(path, `has no ${what}`);
-  const a = namedLeaves(reference);
-  const b = namedLeaves(loaded);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const [pa, ta] = a[i] ?? ['(none)', undefined];
-    const [pb, tb] = b[i] ?? ['(none)', undefined];
-    const same = ta !== undefined && tb !== undefined && pa === pb && ta.dtype === tb.dtype &&
-      ta.shape.length === tb.shape.length && ta.shape.every((d, k) => d === tb.shape[k]);
-    if (!same) {
-      const fmt = (p: string, t: typeof ta) => (t === undefined ? p : `${p} ${t.dtype} [${t.shape.join(', ')}]`);
-      throw new CheckpointError(path, `${what} does not match the model: expected ${fmt(pa, ta)}, found ${fmt(pb, tb)}`);
-    }
+export function loadPolicy(path: string): DiffusionPolicy {
+  const { meta, trees } = loadCheckpoint(path);
+  const described = policyFromMeta(path, (meta as { policy?: Json } | null)?.policy ?? null);
+  const stored = trees.ema ?? trees.params;
+  const dtype = stored === undefined ? 'float64' : (treeLeaves(stored)[0]?.dtype ?? 'float64');
+  const params = expectTreeLike(path, 'params', stored, referenceParams(described.unet, dtype));
+  return { ...described, params };
+}
+
+/** The update counts and seed of a training checkpoint (its meta.train). */
+type TrainMeta = {
+  step: number;
+  seed: number;
+  optCount: number;
+  emaCount: number | null;
+};
+
+/** Save a training state with the description of the policy it trains (atomically). */
+export function saveTrainingCheckpoint(path: string, state: TrainState<UNetParams>, policy: PolicyDescription, seed: number): void {
+  const trees: Record<string, PyTree> = { params: state.params, mu: state.opt.mu, nu: state.opt.nu };
+  if (state.ema !== null) trees.ema = state.ema.params;
+  const train: TrainMeta = { step: state.step, seed, optCount: state.opt.count, emaCount: state.ema?.count ?? null };
+  saveCheckpoint(path, { meta: { policy: policyMeta(policy), train }, trees });
+}
+
+/** What a resumed run must agree with. */
+export interface ResumeExpectations {
+  readonly unet: FullUNetConfig;
+  readonly geometry: ChunkGeometry;
+  readonly dtype: DType;
+  readonly seed: number;
+  /** Whether the run keeps an EMA (then the checkpoint must have one). */
+  readonly useEma: boolean;
+}
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Restore a training state, with the normalizer and K it was trained with; every mismatch
+ * with `expected` is a CheckpointError naming the file.
+ */
+export function loadTrainingCheckpoint(path: string, expected: ResumeExpectations): { state: TrainState<UNetParams>; normalizer: Normalizer; K: number } {
+  const { unet, geometry, dtype, seed, useEma } = expected;
+  const { meta, trees } = loadCheckpoint(path);
+  const m = meta as { policy?: Json; train?: TrainMeta } | null;
+  const described = policyFromMeta(path, m?.policy ?? null);
+  const train = m?.train;
+  if (train === undefined || !Number.isInteger(train.step)) throw new CheckpointError(path, 'is not a training checkpoint (no train.step)');
+  if (!sameJson(described.unet, unet)) {
+    throw new CheckpointError(path, `was written for the U-Net ${JSON.stringify(described.unet)}, not ${JSON.stringify(unet)}`);
   }
-  return loaded as T;
+  if (!sameJson(described.geometry, geometry)) {
+    throw new CheckpointError(path, `was written for chunks ${JSON.stringify(described.geometry)}, but the data have ${JSON.stringify(geometry)}`);
+  }
+  if (train.seed !== seed) throw new CheckpointError(path, `was written by a run with seed ${train.seed}, not ${seed}`);
+  const reference = referenceParams(unet, dtype);
+  const params = expectTreeLike(path, 'params', trees.params, reference);
+  const mu = expectTreeLike(path, 'Adam first moments (mu)', trees.mu, reference);
+  const nu = expectTreeLike(path, 'Adam second moments (nu)', trees.nu, reference);
+  let ema: EmaState<UNetParams> | null = null;
+  if (useEma) ema = { params: expectTreeLike(path, 'EMA weights (ema)', trees.ema, reference), count: train.emaCount ?? 0 };
+  const state: TrainState<UNetParams> = { step: train.step, params, opt: { count: train.optCount, mu, nu }, ema };
+  return { state, normalizer: described.normalizer, K: described.schedule.K };
 }

@@ -33,7 +33,7 @@
  * condition Jacobian M of normalize.ts.
  */
 import {
-  ConcreteTensor, type Rng, ShapeError, type Tensor, add, broadcastTo, cast, div, jvp, matmul, mean, mul, reshape, slice, square, sub, sum, vjp,
+  ConcreteTensor, ShapeError, type Tensor, add, broadcastTo, cast, div, jvp, matmul, mean, mul, reshape, slice, square, sub, sum, vjp,
   where,
 } from '../autodiff/index.js';
 import { type DdpmSchedule, addNoise } from './schedule.js';
@@ -83,21 +83,8 @@ export interface LossParts {
   sob: number;
 }
 
-/**
- * n_proj unit vectors in R^dim per sample, uniform on the sphere: [batch, nProj, dim]
- * (a normalized standard Gaussian is uniform on the sphere by rotational invariance).
- */
-export function randomUnitVectors(rng: Rng, batch: number, nProj: number, dim: number): ConcreteTensor {
-  const g = rng.normal([batch, nProj, dim]);
-  const d = g.data;
-  for (let r = 0; r < batch * nProj; r++) {
-    let s = 0;
-    for (let i = 0; i < dim; i++) s += d[r * dim + i] ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let i = 0; i < dim; i++) d[r * dim + i] *= inv;
-  }
-  return g;
-}
+/** The projections of the Sobolev term (eq. 9) are drawn by nn's `randomUnitVectors`; re-exported for callers of the losses. */
+export { randomUnitVectors } from '../nn/index.js';
 
 /** tau_k by eq. (3), with the known entries overwritten by their clean values. */
 export function noisyChunk(schedule: DdpmSchedule, batch: LossBatch): Tensor {

@@ -1,43 +1,39 @@
 /**
- * Training a diffusion policy on trajectory chunks with L_Diff (eq. 6) or L_Sob+Diff (eq. 11).
+ * Training a diffusion policy on trajectory chunks with L_Diff (eq. 6) or L_Sob+Diff (eq. 11),
+ * as a loop of named steps:
  *
- * Data: N chunks (tau_0, x_hist, o_hist, d tau_0 / d x_hist), plus task parameters when the
- * policy is conditioned on them (DESIGN section 2's chunk dataset). They are normalized once
- * (normalize.ts), then each step draws a batch, one diffusion step k per chunk, the noise and,
- * for the Sobolev loss, the projection vectors; takes the gradient with `valueAndGrad` (in
- * the step arena of autodiff/arena.ts, which reuses the step's memory);
- * clips its global norm; applies AdamW; and folds the weights into an EMA (Chi et al. train
- * with AdamW and evaluate the EMA weights).
+ *   state = a fresh U-Net and optimizer, or a checkpoint       (checkpoint.ts)
+ *   until the last step:
+ *     batch            = sampleBatch(chunks, spec, state.step)  (dataset.ts: chunks, k, noise,
+ *                                                               Sobolev projections)
+ *     { state, metrics } = diffusionTrainStep(setup, state, batch)
+ *     report the metrics; every `checkpointEvery` steps write a checkpoint
  *
- * Determinism and resumption. All randomness of step s comes from `new Rng(mix(seed, s))`
- * and the batch order from per-epoch permutations seeded by mix(seed, epoch), so the run is
- * a pure function of the seed, and a run resumed from a checkpoint at step s continues
- * bit for bit as if it had never stopped (a test checks this). Checkpoints hold the weights,
- * Adam's moments, the EMA, the step and the policy description (policy.ts), and are written
- * atomically every `checkpointEvery` steps and at the end.
+ * The step takes the loss's gradient with `valueAndGrad` inside the step arena (autodiff/
+ * arena.ts, which reuses the step's memory) and applies it with nn/optim's update rule: clip
+ * the global norm (optional), AdamW with linear warm-up and cosine decay, then fold the weights
+ * into an EMA (Chi et al. train with AdamW and evaluate the EMA weights).
+ *
+ * Determinism and resumption. A batch is a pure function of (seed, step) (dataset.ts) and the
+ * step a pure function of (state, batch), so the run is a pure function of the seed, and a
+ * run resumed from a checkpoint at step s continues bit for bit as if it had never stopped (a
+ * test checks this). Checkpoints hold the weights, Adam's moments, the EMA, the step and the
+ * policy description, and are written atomically every `checkpointEvery` steps and at the end.
  */
-import { ConcreteTensor, type DType, type PyTree, Rng, ShapeError, type Tensor, valueAndGrad, withStepArena } from '../autodiff/index.js';
-import { type AdamState, type EmaState, adamw, clipGradNorm, cosineWithWarmup, ema, globalNorm } from '../nn/optim/index.js';
-import { CheckpointError, type Json, expectTreeLike, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type LossBatch, type LossParts, type SobolevForm, diffusionLoss, randomUnitVectors, sobolevDiffusionLoss } from './loss.js';
-import { type Normalizer, type Observe, conditionJacobian, fitNormalizer, normalize, normalizeJacobian, rawCondition } from './normalize.js';
-import { type ChunkGeometry, type DiffusionPolicy, policyFromMeta, policyMeta } from './policy.js';
-import { squaredCosineSchedule } from './schedule.js';
-import { type FullUNetConfig, type UNetConfig, type UNetParams, applyUNet, fullConfig, initUNet } from './unet.js';
-
-/** N training chunks, raw (unnormalized). */
-export interface ChunkDataset {
-  /** [N, T_h, a] */
-  readonly tau0: Tensor;
-  /** [N, T_o, nx] */
-  readonly xHist: Tensor;
-  /** [N, T_o, no] (the states themselves when the policy observes the state) */
-  readonly oHist: Tensor;
-  /** [N, nTask], optional task parameters (a goal, say) */
-  readonly task?: Tensor;
-  /** d tau_0 / d x_hist [N, T_h, a, T_o, nx]; required by the Sobolev loss (eq. 7) */
-  readonly dTau0dXHist?: Tensor;
-}
+import { type DType, Rng, type Tensor, valueAndGrad, withStepArena } from '../autodiff/index.js';
+import {
+  type Schedule, type TrainState, type UpdateRule, adamw, applyGradients, cosineWithWarmup, ema, globalNorm, initTrainState,
+} from '../nn/optim/index.js';
+import { CheckpointError } from '../nn/index.js';
+import { type PolicyDescription, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.js';
+import {
+  type BatchSpec, type ChunkDataset, type DiffusionBatch, chunkGeometry, knownMask, mixSeed, normalizeChunks, sampleBatch,
+} from './dataset.js';
+import { type DenoiseFn, type LossParts, type SobolevForm, type SobolevOptions, diffusionLoss, sobolevDiffusionLoss } from './loss.js';
+import { type Normalizer, type Observe, fitNormalizer } from './normalize.js';
+import { type DiffusionPolicy } from './policy.js';
+import { type DdpmSchedule, squaredCosineSchedule } from './schedule.js';
+import { type UNetConfig, type UNetParams, applyUNet, fullConfig, initUNet } from './unet.js';
 
 export interface TrainConfig {
   readonly steps: number;
@@ -91,6 +87,7 @@ export interface TrainConfig {
   readonly resumeFrom?: string;
 }
 
+/** One progress report (every `logEvery` steps). */
 export interface Progress {
   step: number;
   steps: number;
@@ -102,136 +99,84 @@ export interface Progress {
   msPerStep: number;
 }
 
-export interface TrainState {
-  readonly step: number;
-  readonly params: UNetParams;
-  readonly opt: AdamState<UNetParams>;
-  readonly ema: EmaState<UNetParams> | null;
-}
+export type DiffusionTrainState = TrainState<UNetParams>;
 
 export interface TrainResult {
   /** The policy with the EMA weights (the last weights when there is no EMA). */
   policy: DiffusionPolicy;
-  state: TrainState;
+  state: DiffusionTrainState;
   history: Progress[];
 }
 
-/** A 32-bit hash of (seed, stream, index): independent seeds for every step and epoch. */
-export function mixSeed(seed: number, stream: number, index: number): number {
-  let h = (seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b1) ^ Math.floor(seed / 2 ** 32);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h ^= Math.imul(index + 1, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 13), 0x27d4eb2f);
-  return (h ^ (h >>> 16)) >>> 0;
+/** What stays fixed from step to step. */
+export interface DiffusionStepSetup {
+  readonly schedule: DdpmSchedule;
+  /** The denoiser D_theta (the U-Net with its configuration). */
+  readonly model: DenoiseFn;
+  /** L_Sob+Diff (eq. 11) with this weight and estimator; L_Diff (eq. 6) when absent. */
+  readonly sobolev?: SobolevOptions;
+  /** Clipping, optimizer, EMA (nn/optim/train-state.ts). */
+  readonly update: UpdateRule;
+  /** The optimizer's learning rate by update count, reported in the metrics. */
+  readonly learningRate: Schedule;
 }
 
-/** The normalized dataset: what batches are cut from. */
-interface Prepared {
-  n: number;
-  tau0: ConcreteTensor;
-  cond: ConcreteTensor;
-  jacobian?: ConcreteTensor;
-  condJacobian?: ConcreteTensor;
+/** What one step measured. */
+export interface StepMetrics {
+  /** The batch's loss: L_Diff, or L_Sob+Diff = diff + alpha_Sob sob. */
+  readonly loss: number;
+  readonly diff: number;
+  readonly sob: number;
+  /** The learning rate of this step's update. */
+  readonly lr: number;
+  /**
+   * The gradient's global norm before clipping. Without clipping it costs a pass over every
+   * gradient, so it is computed on first read (only the reported steps pay for it).
+   */
+  readonly gradNorm: number;
 }
 
-function geometryOf(data: ChunkDataset): ChunkGeometry {
-  const { tau0, xHist, oHist, task } = data;
-  const N = tau0.shape[0];
-  const ok = tau0.ndim === 3 && xHist.ndim === 3 && oHist.ndim === 3 && xHist.shape[0] === N && oHist.shape[0] === N &&
-    oHist.shape[1] === xHist.shape[1] && (task === undefined || (task.ndim === 2 && task.shape[0] === N));
-  if (!ok || N < 1) {
-    throw new ShapeError('train', [tau0.shape, xHist.shape, oHist.shape, task?.shape ?? []],
-      'expects tau0 [N, T_h, a], xHist [N, T_o, nx], oHist [N, T_o, no], task [N, nTask] with N >= 1');
+/** One training step: the loss and its gradient on `batch`, then one update of `state`. */
+export function diffusionTrainStep(
+  setup: DiffusionStepSetup,
+  state: DiffusionTrainState,
+  batch: DiffusionBatch,
+): { state: DiffusionTrainState; metrics: StepMetrics } {
+  const { schedule, model, sobolev } = setup;
+  const parts: LossParts = { diff: 0, sob: 0 };
+  let lossOf: (p: UNetParams) => Tensor;
+  if (sobolev === undefined) {
+    lossOf = (p) => {
+      const l = diffusionLoss(schedule, model, p, batch.loss);
+      parts.diff = l.item();
+      return l;
+    };
+  } else {
+    const targets = batch.sobolev;
+    if (targets === undefined) throw new RangeError('diffusionTrainStep: the Sobolev loss needs a batch with Sobolev targets');
+    lossOf = (p) => sobolevDiffusionLoss(schedule, model, p, batch.loss, targets, sobolev, parts);
   }
-  const jac = data.dTau0dXHist;
-  if (jac !== undefined && !(jac.ndim === 5 && jac.shape.every((d, i) => d === [N, tau0.shape[1], tau0.shape[2], xHist.shape[1], xHist.shape[2]][i]))) {
-    throw new ShapeError('train', [tau0.shape, xHist.shape, jac.shape], 'dTau0dXHist must be [N, T_h, a, T_o, nx]');
-  }
-  return { horizon: tau0.shape[1], historyLength: xHist.shape[1], taskDim: task?.shape[1] ?? 0, stateDim: xHist.shape[2] };
-}
-
-function prepare(data: ChunkDataset, normalizer: Normalizer, geometry: ChunkGeometry, observe: Observe | undefined): Prepared {
-  const tau0 = normalize(normalizer.action, data.tau0).concrete();
-  const cond = normalize(normalizer.cond, rawCondition(data.task, data.oHist)).concrete();
-  if (data.dTau0dXHist === undefined) return { n: tau0.shape[0], tau0, cond };
-  const jacobian = normalizeJacobian(normalizer, data.dTau0dXHist).concrete();
-  const condJacobian = conditionJacobian(normalizer, data.xHist, geometry.taskDim, observe).concrete();
-  return { n: tau0.shape[0], tau0, cond, jacobian, condJacobian };
-}
-
-/** Rows `index` of x (along axis 0), copied. */
-function gatherRows(x: ConcreteTensor, index: readonly number[]): ConcreteTensor {
-  const row = x.size / x.shape[0];
-  const out = new Float64Array(index.length * row);
-  index.forEach((r, i) => out.set(x.data.subarray(r * row, (r + 1) * row), i * row));
-  return new ConcreteTensor(out, [index.length, ...x.shape.slice(1)]);
-}
-
-/** The chunk indices of step s: positions s B .. s B + B - 1 of the concatenated epoch permutations. */
-function batchIndices(seed: number, n: number, batchSize: number, step: number): number[] {
-  const out: number[] = [];
-  let epoch = -1;
-  let perm: number[] = [];
-  for (let pos = step * batchSize; pos < (step + 1) * batchSize; pos++) {
-    const e = Math.floor(pos / n);
-    if (e !== epoch) {
-      epoch = e;
-      perm = new Rng(mixSeed(seed, 2, e)).permutation(n);
-    }
-    out.push(perm[pos - e * n]);
-  }
-  return out;
-}
-
-/** A mask [1, T_h, a] with ones on the first `prefix` entries, or undefined. */
-function knownMask(prefix: number, horizon: number, actionDim: number): ConcreteTensor | undefined {
-  if (prefix <= 0) return undefined;
-  if (!Number.isInteger(prefix) || prefix >= horizon) throw new RangeError(`train: knownPrefix ${prefix} must be an integer below T_h = ${horizon}`);
-  const m = new Float64Array(horizon * actionDim);
-  m.fill(1, 0, prefix * actionDim);
-  return new ConcreteTensor(m, [1, horizon, actionDim]);
-}
-
-function checkpointContents(state: TrainState, policy: Omit<DiffusionPolicy, 'params'>, seed: number) {
-  const trees: Record<string, PyTree> = { params: state.params, mu: state.opt.mu, nu: state.opt.nu };
-  if (state.ema !== null) trees.ema = state.ema.params;
-  const meta: Json = {
-    policy: policyMeta(policy),
-    train: { step: state.step, seed, optCount: state.opt.count, emaCount: state.ema?.count ?? null },
+  // The step's intermediates live in the reusable step arena; the loss and the gradient are copied out.
+  const [value, grads] = withStepArena(() => valueAndGrad(lossOf)(state.params));
+  const lr = setup.learningRate(state.opt.count);
+  const next = applyGradients(setup.update, state, grads);
+  let gradNorm = next.gradNorm;
+  const metrics: StepMetrics = {
+    loss: value.item(),
+    diff: parts.diff,
+    sob: parts.sob,
+    lr,
+    get gradNorm() {
+      return (gradNorm ??= globalNorm(grads));
+    },
   };
-  return { meta, trees };
+  return { state: next.state, metrics };
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Restore a training state; every mismatch with the requested model is a CheckpointError. */
-function resumeState(path: string, unet: FullUNetConfig, geometry: ChunkGeometry, dtype: DType, useEma: boolean, seed: number) {
-  const { meta, trees } = loadCheckpoint(path);
-  const m = meta as { policy?: Json; train?: { step: number; seed: number; optCount: number; emaCount: number | null } } | null;
-  const described = policyFromMeta(path, m?.policy ?? null);
-  const train = m?.train;
-  if (train === undefined || !Number.isInteger(train.step)) throw new CheckpointError(path, 'is not a training checkpoint (no train.step)');
-  if (!sameJson(described.unet, unet)) {
-    throw new CheckpointError(path, `was written for the U-Net ${JSON.stringify(described.unet)}, not ${JSON.stringify(unet)}`);
-  }
-  if (!sameJson(described.geometry, geometry)) {
-    throw new CheckpointError(path, `was written for chunks ${JSON.stringify(described.geometry)}, but the data have ${JSON.stringify(geometry)}`);
-  }
-  if (train.seed !== seed) throw new CheckpointError(path, `was written by a run with seed ${train.seed}, not ${seed}`);
-  const reference = initUNet(new Rng(0), unet, dtype);
-  const params = expectTreeLike(path, 'params', trees.params, reference);
-  const mu = expectTreeLike(path, 'Adam first moments (mu)', trees.mu, reference);
-  const nu = expectTreeLike(path, 'Adam second moments (nu)', trees.nu, reference);
-  let emaState: EmaState<UNetParams> | null = null;
-  if (useEma) {
-    const avg = expectTreeLike(path, 'EMA weights (ema)', trees.ema, reference);
-    emaState = { params: avg, count: train.emaCount ?? 0 };
-  }
-  const state: TrainState = { step: train.step, params, opt: { count: train.optCount, mu, nu }, ema: emaState };
-  return { state, normalizer: described.normalizer, K: described.schedule.K };
-}
+/** Prints a report when the caller gives no `onProgress`. */
+const printProgress = (p: Progress): void => console.log(
+  `step ${p.step}/${p.steps}  loss ${p.loss.toExponential(4)}  diff ${p.diff.toExponential(3)}  sob ${p.sob.toExponential(3)}  ` +
+  `|g| ${p.gradNorm.toExponential(2)}  lr ${p.lr.toExponential(2)}  ${p.msPerStep.toFixed(0)} ms/step`);
 
 /**
  * Train a diffusion policy on `data`. Returns the policy (EMA weights), the final state and
@@ -247,92 +192,61 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
   }
   if (loss === 'sob' && data.dTau0dXHist === undefined) throw new RangeError('train: the Sobolev loss needs dTau0dXHist in the data');
   if (!Number.isInteger(nProj) || nProj < 1) throw new RangeError(`train: nProj must be a positive integer, got ${nProj}`);
-  const geometry = geometryOf(data);
+  const geometry = chunkGeometry(data);
   const actionDim = data.tau0.shape[2];
   const condDim = geometry.taskDim + geometry.historyLength * data.oHist.shape[2];
   const unet = fullConfig({ ...config.unet, actionDim, condDim });
   const useEma = emaDecay !== false;
 
-  let state: TrainState;
+  const warmupSteps = config.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
+  const learningRate = cosineWithWarmup({ lr, warmupSteps, totalSteps: Math.max(steps, warmupSteps) });
+  const update: UpdateRule = { optimizer: adamw({ lr: learningRate, weightDecay }), clipNorm, ema: useEma ? ema(emaDecay, true) : undefined };
+
+  let state: DiffusionTrainState;
   let normalizer: Normalizer;
   let K = config.K ?? 5;
   if (config.resumeFrom !== undefined) {
-    const resumed = resumeState(config.resumeFrom, unet, geometry, dtype, useEma, seed);
+    const resumed = loadTrainingCheckpoint(config.resumeFrom, { unet, geometry, dtype, seed, useEma });
     ({ state, normalizer } = resumed);
     if (config.K !== undefined && config.K !== resumed.K) throw new CheckpointError(config.resumeFrom, `was trained with K = ${resumed.K}, not ${config.K}`);
     K = resumed.K;
   } else {
     normalizer = fitNormalizer(data);
-    const params = initUNet(new Rng(mixSeed(seed, 0, 0)), unet, dtype);
-    state = { step: 0, params, opt: adamw({}).init(params), ema: useEma ? ema(emaDecay as number, true).init(params) : null };
+    state = initTrainState(update, initUNet(new Rng(mixSeed(seed, 0, 0)), unet, dtype));
   }
   const schedule = squaredCosineSchedule(K);
-  const described = { unet, normalizer, schedule, geometry };
-  const prepared = prepare(data, normalizer, geometry, config.observe);
-  const known = knownMask(knownPrefix, geometry.horizon, actionDim);
-  const warmupSteps = config.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
-  const optimizer = adamw({ lr: cosineWithWarmup({ lr, warmupSteps, totalSteps: Math.max(steps, warmupSteps) }), weightDecay });
-  const averager = useEma ? ema(emaDecay as number, true) : null;
-  const model = (p: UNetParams, sample: Tensor, k: readonly number[], cond: Tensor) => applyUNet(p, unet, sample, k, cond);
-  const history: Progress[] = [];
-  const report = config.onProgress ?? ((p: Progress) => console.log(
-    `step ${p.step}/${p.steps}  loss ${p.loss.toExponential(4)}  diff ${p.diff.toExponential(3)}  sob ${p.sob.toExponential(3)}  ` +
-    `|g| ${p.gradNorm.toExponential(2)}  lr ${p.lr.toExponential(2)}  ${p.msPerStep.toFixed(0)} ms/step`));
-  const save = (s: TrainState) => {
-    if (config.checkpointPath !== undefined) saveCheckpoint(config.checkpointPath, checkpointContents(s, described, seed));
+  const described: PolicyDescription = { unet, normalizer, schedule, geometry };
+  const chunks = normalizeChunks(data, normalizer, geometry, config.observe);
+  const spec: BatchSpec = {
+    seed, batchSize, K, known: knownMask(knownPrefix, geometry.horizon, actionDim), sobolev: loss === 'sob' ? { nProj, form } : undefined,
+  };
+  const setup: DiffusionStepSetup = {
+    schedule,
+    model: (p, sample, k, cond) => applyUNet(p, unet, sample, k, cond),
+    sobolev: loss === 'sob' ? { alpha: alphaSob, form } : undefined,
+    update,
+    learningRate,
+  };
+  const report = config.onProgress ?? printProgress;
+  const save = (s: DiffusionTrainState) => {
+    if (config.checkpointPath !== undefined) saveTrainingCheckpoint(config.checkpointPath, s, described, seed);
   };
 
+  const history: Progress[] = [];
   const stop = Math.min(config.stopAfter ?? steps, steps);
   let windowStart = performance.now();
   let windowSteps = 0;
   while (state.step < stop) {
-    const s = state.step;
-    const rng = new Rng(mixSeed(seed, 1, s));
-    const index = batchIndices(seed, prepared.n, batchSize, s);
-    const tau0 = gatherRows(prepared.tau0, index);
-    const batch: LossBatch = {
-      tau0,
-      cond: gatherRows(prepared.cond, index),
-      noise: rng.normal(tau0.shape),
-      steps: index.map(() => rng.int(K)),
-      known,
-    };
-    const parts: LossParts = { diff: 0, sob: 0 };
-    let lossFn: (p: UNetParams) => Tensor;
-    if (loss === 'sob') {
-      const jacobian = gatherRows(prepared.jacobian as ConcreteTensor, index);
-      const dim = form === 'jvp' ? jacobian.shape[2] : jacobian.shape[1];
-      const targets = {
-        jacobian,
-        condJacobian: gatherRows(prepared.condJacobian as ConcreteTensor, index),
-        projections: randomUnitVectors(rng, batchSize, nProj, dim),
-      };
-      lossFn = (p) => sobolevDiffusionLoss(schedule, model, p, batch, targets, { alpha: alphaSob, form }, parts);
-    } else {
-      lossFn = (p) => {
-        const l = diffusionLoss(schedule, model, p, batch);
-        parts.diff = l.item();
-        return l;
-      };
-    }
-    // The step's intermediates in the reusable step arena (autodiff/arena.ts); the loss and the gradient are copied out.
-    const [value, grads0] = withStepArena(() => valueAndGrad(lossFn)(state.params));
-    let grads = grads0;
-    // The norm is only reported, so without clipping it is computed at logging steps only.
-    let gradNorm = NaN;
-    if (clipNorm !== undefined) [grads, gradNorm] = clipGradNorm(grads0, clipNorm);
-    const rate = cosineWithWarmup({ lr, warmupSteps, totalSteps: Math.max(steps, warmupSteps) })(state.opt.count);
-    const [params, opt] = optimizer.step(state.params, grads, state.opt);
-    state = { step: s + 1, params, opt, ema: averager === null || state.ema === null ? null : averager.update(state.ema, params) };
+    const batch = sampleBatch(chunks, spec, state.step);
+    const result = diffusionTrainStep(setup, state, batch);
+    state = result.state;
     windowSteps++;
 
     const last = state.step === stop;
     if (logEvery > 0 && (state.step % logEvery === 0 || last)) {
-      if (clipNorm === undefined) gradNorm = globalNorm(grads0);
+      const { loss: value, diff, sob, gradNorm, lr: rate } = result.metrics;
       const now = performance.now();
-      const p: Progress = {
-        step: state.step, steps, loss: value.item(), diff: parts.diff, sob: parts.sob, gradNorm, lr: rate, msPerStep: (now - windowStart) / windowSteps,
-      };
+      const p: Progress = { step: state.step, steps, loss: value, diff, sob, gradNorm, lr: rate, msPerStep: (now - windowStart) / windowSteps };
       history.push(p);
       report(p);
       windowStart = now;

@@ -1,20 +1,23 @@
 /**
- * Normalization and its chain rule, checkpoints (round trip, atomic write, corrupt and
- * mismatched files), training (seeded, resumable bit for bit), the rollout of Alg. 2, and
- * the 1-D regression where Sobolev training provably helps.
+ * Normalization and its chain rule, training (seeded, resumable bit for bit from a
+ * checkpoint, refusing mismatched checkpoints), the rollout of Alg. 2, and the 1-D
+ * regression where Sobolev training provably helps. The checkpoint file format itself is
+ * tested in tests/nn/checkpoint.test.ts.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  type PyTree, Rng, type Tensor, add, concat, cos, flatten, jacfwd, jvp, mean, mul, reshape, sin, square, stack, sub, sum, tanh, tensor,
+  Rng, type Tensor, add, concat, cos, flatten, jacfwd, jvp, mean, mul, reshape, sin, square, stack, sub, sum, tanh, tensor,
   valueAndGrad,
 } from '../../src/autodiff/index.js';
-import { adam } from '../../src/nn/optim/index.js';
+import { CheckpointError } from '../../src/nn/index.js';
+import { adam, adamw, cosineWithWarmup, initTrainState } from '../../src/nn/optim/index.js';
 import {
-  type ChunkDataset, CheckpointError, conditionJacobian, decodeCheckpoint, denormalize, encodeCheckpoint, fitNormalizer, loadCheckpoint,
-  loadPolicy, normalize, normalizeJacobian, rawCondition, rollout, saveCheckpoint, savePolicy, trainDiffusion,
+  type ChunkDataset, type DiffusionStepSetup, applyUNet, chunkGeometry, conditionJacobian, denormalize, diffusionTrainStep, fitNormalizer,
+  fullConfig, initUNet, loadPolicy, mixSeed, normalize, normalizeChunks, normalizeJacobian, rawCondition, rollout, sampleBatch, savePolicy,
+  squaredCosineSchedule, trainDiffusion,
 } from '../../src/diffusion/index.js';
 
 const SEED = 4_2026;
@@ -84,54 +87,6 @@ describe('normalization', () => {
   });
 });
 
-describe('checkpoints', () => {
-  const trees = () => ({ params: { w: new Rng(1).normal([3, 4]), b: [new Rng(2).normal([4], 0, 1, 'float32')] } });
-
-  it('round-trips trees bit for bit and the JSON description', () => {
-    const dir = tmp();
-    const path = join(dir, 'a.ckpt');
-    const contents = { meta: { step: 7, name: 'x', list: [1, 2] }, trees: trees() };
-    saveCheckpoint(path, contents);
-    const back = loadCheckpoint(path);
-    expect(back.meta).toEqual(contents.meta);
-    const [a] = flatten(contents.trees.params as PyTree);
-    const [b] = flatten(back.trees.params);
-    expect(b.map((t) => t.dtype)).toEqual(['float32', 'float64']);
-    a.forEach((t, i) => expect(b[i].toArray()).toEqual(t.toArray()));
-    expect(readdirSync(dir)).toEqual(['a.ckpt']); // no temporary file left behind
-  });
-
-  it('replaces a checkpoint atomically: a failed save leaves the old file intact', () => {
-    const dir = tmp();
-    const path = join(dir, 'a.ckpt');
-    saveCheckpoint(path, { meta: 1, trees: trees() });
-    const before = readFileSync(path);
-    const bad = { meta: 2, trees: { params: { w: 'not a tensor' as unknown as Tensor } } };
-    expect(() => saveCheckpoint(path, bad)).toThrow();
-    expect(readFileSync(path).equals(before)).toBe(true);
-    expect(() => saveCheckpoint(join(dir, 'missing', 'b.ckpt'), { meta: 3, trees: trees() })).toThrow();
-    expect(readdirSync(dir)).toEqual(['a.ckpt']);
-  });
-
-  it('reports corrupt, truncated and foreign files with a CheckpointError', () => {
-    const bytes = encodeCheckpoint({ meta: null, trees: trees() });
-    const flipped = Uint8Array.from(bytes);
-    flipped[flipped.length - 3] ^= 0x40;
-    expect(() => decodeCheckpoint(flipped)).toThrow(/checksum/);
-    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 8))).toThrow(/truncated/);
-    expect(() => decodeCheckpoint(bytes.subarray(0, 40))).toThrow(/truncated/);
-    expect(() => decodeCheckpoint(new TextEncoder().encode('{"json": "not a checkpoint"}'))).toThrow(/not a checkpoint/);
-    const header = Uint8Array.from(bytes);
-    header[14] = 0x7b; // break the JSON
-    header[15] = 0x7b;
-    expect(() => decodeCheckpoint(header)).toThrow(CheckpointError);
-    const dir = tmp();
-    writeFileSync(join(dir, 'empty.ckpt'), '');
-    expect(() => loadCheckpoint(join(dir, 'empty.ckpt'))).toThrow(/not a checkpoint/);
-    expect(() => loadCheckpoint(join(dir, 'nope.ckpt'))).toThrow(/cannot be read/);
-  });
-});
-
 describe(`training (seed ${SEED})`, () => {
   const base = { batchSize: 8, seed: SEED, observe, unet: { stepEmbedDim: 8, downDims: [8, 8], kernelSize: 3, groups: 4 }, lr: 3e-3 };
 
@@ -156,6 +111,46 @@ describe(`training (seed ${SEED})`, () => {
 
     const longer = trainDiffusion(data, { ...base, steps: 60, loss: 'diff', logEvery: 20, onProgress: () => {} });
     expect(longer.history[2].loss).toBeLessThan(longer.history[0].loss);
+  });
+
+  it('is a loop of pure steps: sampleBatch then diffusionTrainStep, by hand, gives the same weights', () => {
+    const data = dataset(16, SEED + 5);
+    const run = trainDiffusion(data, { ...base, steps: 3, emaDecay: false, warmupSteps: 0 });
+    const geometry = chunkGeometry(data);
+    const unet = fullConfig({ ...base.unet, actionDim: 1, condDim: 4 });
+    const chunks = normalizeChunks(data, fitNormalizer(data), geometry, observe);
+    const learningRate = cosineWithWarmup({ lr: base.lr, warmupSteps: 0, totalSteps: 3 });
+    const setup: DiffusionStepSetup = {
+      schedule: squaredCosineSchedule(5),
+      model: (p, sample, k, cond) => applyUNet(p, unet, sample, k, cond),
+      update: { optimizer: adamw({ lr: learningRate, weightDecay: 1e-6 }) },
+      learningRate,
+    };
+    const spec = { seed: SEED, batchSize: base.batchSize, K: 5 };
+    const start = initTrainState(setup.update, initUNet(new Rng(mixSeed(SEED, 0, 0)), unet));
+    const batch = sampleBatch(chunks, spec, 0);
+    const once = diffusionTrainStep(setup, start, batch);
+    const again = diffusionTrainStep(setup, start, batch);
+    expect(once.state.step).toBe(1);
+    expect(start.step).toBe(0); // the input state is left as it was
+    expect(flatten(again.state.params)[0].map((t) => t.toArray())).toEqual(flatten(once.state.params)[0].map((t) => t.toArray()));
+    expect(again.metrics.loss).toBe(once.metrics.loss);
+    expect(once.metrics.gradNorm).toBeGreaterThan(0);
+    let state = once.state;
+    for (let s = 1; s < 3; s++) state = diffusionTrainStep(setup, state, sampleBatch(chunks, spec, s)).state;
+    expect(flatten(state.params)[0].map((t) => t.toArray())).toEqual(flatten(run.state.params)[0].map((t) => t.toArray()));
+    expect(() => diffusionTrainStep({ ...setup, sobolev: { alpha: 1, form: 'jvp' } }, start, batch)).toThrow(/Sobolev targets/);
+  });
+
+  it('saves a policy and loads it back bit for bit', () => {
+    const { policy } = trainDiffusion(dataset(8, SEED + 6), { ...base, steps: 1, dtype: 'float32' });
+    const path = join(tmp(), 'policy.ckpt');
+    savePolicy(path, policy);
+    const back = loadPolicy(path);
+    expect(back.unet).toEqual(policy.unet);
+    expect(back.normalizer).toEqual(policy.normalizer);
+    expect(back.schedule.K).toBe(policy.schedule.K);
+    expect(flatten(back.params)[0].map((t) => [t.dtype, t.toArray()])).toEqual(flatten(policy.params)[0].map((t) => [t.dtype, t.toArray()]));
   });
 
   it('refuses to resume into a different model or data geometry', () => {

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConcreteTensor, Rng, type Tensor, jacfwd, reshape, tensor } from '../../src/autodiff/index.js';
-import { type PairDataset, initMlpPolicy, mlpAction, mlpLoss, trainMlpPolicy } from '../../src/learning/mlp-policy.js';
+import { type PairDataset, initMlpPolicy, mlpAction, mlpLoss, mlpTrainStep, trainMlpPolicy } from '../../src/learning/mlp-policy.js';
+import { adam, initTrainState } from '../../src/nn/optim/index.js';
 import { checkGradAgainstFiniteDifferences } from '../autodiff/check.js';
 
 const SEED = 4242;
@@ -58,6 +59,26 @@ describe(`MLP policies (seed ${SEED})`, () => {
       direct += (j0 - data.K[2 * b]) ** 2 + (j1 - data.K[2 * b + 1]) ** 2;
     }
     expect(Math.abs(sobolev - direct / 4)).toBeLessThan(1e-12 * (1 + Math.abs(sobolev)));
+  });
+
+  it('a training step is a pure function of (state, batch) that lowers the loss on its batch', () => {
+    const rng = new Rng(SEED + 4);
+    const data = linearFeedbackData(rng, 8);
+    const policy = initMlpPolicy(rng, config, data);
+    const batch = {
+      x: new ConcreteTensor(data.x, [8, 2]), u: new ConcreteTensor(data.u, [8, 1]), K: new ConcreteTensor(data.K, [8, 1, 2]),
+      w: tensor([[1], [-1], [1], [1], [-1], [1], [-1], [-1]]),
+    };
+    const setup = { policy, alphaSob: 0.5, update: { optimizer: adam({ lr: 1e-2 }) } };
+    const start = initTrainState(setup.update, policy.params);
+    const a = mlpTrainStep(setup, start, batch);
+    const b = mlpTrainStep(setup, start, batch);
+    expect(a.state.step).toBe(1);
+    expect(b.state.params.map((l) => l.weight.toArray())).toEqual(a.state.params.map((l) => l.weight.toArray()));
+    expect(a.metrics.loss).toBe(mlpLoss(policy, policy.params, batch.x, batch.u, batch.K, batch.w, 0.5).item());
+    let state = a.state;
+    for (let i = 0; i < 20; i++) state = mlpTrainStep(setup, state, batch).state;
+    expect(mlpTrainStep(setup, state, batch).metrics.loss).toBeLessThan(a.metrics.loss);
   });
 
   it('Sobolev training recovers the gains far better than plain regression', () => {
