@@ -7,7 +7,7 @@
  * serves 1-dof joints (D a scalar) and the 6-dof free flyer (D a 6x6 SPD block).
  */
 import { type Tensor, add, concat, matmul, sub } from '../autodiff/index.js';
-import { spdInverse } from './dense.js';
+import { unrolledSpdInverse } from '../linalg/index.js';
 import { type Model, jointConfiguration, jointVelocity } from './model.js';
 import { gravityAcceleration } from './rnea.js';
 import {
@@ -41,7 +41,7 @@ export function aba(model: Model, q: Tensor, v: Tensor, tau: Tensor): Tensor {
     const body = model.bodies[i];
     const S = body.joint.S;
     U[i] = matmul(IA[i], S);
-    Dinv[i] = spdInverse(matmul(S, U[i], { transA: true }));
+    Dinv[i] = unrolledSpdInverse(matmul(S, U[i], { transA: true }));
     u[i] = sub(jointVelocity(body, tau), body.joint.projectForce(pA[i]));
     if (body.parent < 0) continue;
     const UDinv = matmul(U[i], Dinv[i]);

@@ -16,7 +16,6 @@ export * from './kinematics.js';
 export * from './rnea.js';
 export * from './crba.js';
 export * from './aba.js';
-export * from './dense.js';
 export * from './energy.js';
 export * from './manifolds.js';
 export * from './integrators.js';

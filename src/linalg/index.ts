@@ -11,5 +11,7 @@ export * from './ldlt.js';
 export * from './lu.js';
 export * from './qr.js';
 export * from './eigen.js';
+/** Unrolled into scalar engine ops, for code that `jit` stages (the rigid-body algorithms). */
+export { unrolledCholesky, unrolledCholeskySolve, unrolledSpdInverse } from './unrolled.js';
 /** Differentiable versions (autodiff primitives): solve, triangularSolve, cholesky, choleskySolve, logdet, eigh. */
 export * as differentiable from './differentiable.js';

@@ -8,9 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Tensor, add, grad, jacfwd, matmul, tensor, zeros } from '../../src/autodiff/index.js';
 import {
-  type MultibodyDynamics, aba, choleskyFactor, crba, createModel, frameJacobian, frameTranslation, gravityTorques, nonLinearEffects,
+  type MultibodyDynamics, aba, crba, createModel, frameJacobian, frameTranslation, gravityTorques, nonLinearEffects,
   potentialEnergy, rnea,
 } from '../../src/dynamics/index.js';
+import { unrolledCholesky } from '../../src/linalg/index.js';
 import { EXACT_TOL, FD_TOL, Rng, SEED, centralJacobian, expectAllClose, infNorm, randomState } from './helpers.js';
 
 const MODELS = ['pendulum', 'doublePendulum', 'cartpole', 'ur5', 'quadrotor'] as const;
@@ -55,7 +56,7 @@ describe(`RNEA, CRBA and ABA agree (seed ${SEED})`, () => {
           const scale = Math.max(1e-3, infNorm(M));
           for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(Math.abs(M[i * n + j] - M[j * n + i])).toBeLessThanOrEqual(EXACT_TOL * scale);
           // Cholesky runs to the end with positive pivots only on a positive definite matrix.
-          const L = choleskyFactor(tensor(M, [n, n]));
+          const L = unrolledCholesky(tensor(M, [n, n]));
           for (let i = 0; i < n; i++) expect(L[i][i].item()).toBeGreaterThan(0);
           // RNEA is affine in qdd, so its Jacobian there is exact: M.
           const J = jacfwd((a: Tensor) => rnea(m, q, v, a))(zeros([n])).toArray();
