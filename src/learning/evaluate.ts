@@ -69,7 +69,15 @@ export interface EvaluationContext {
   solver: TrajectorySolver;
 }
 
-const seconds = (s: OcpSolution) => s.timings.totalMs / 1000;
+/** What every set of solves reports: per instance, and the statistics over them. */
+function solveRecord(solutions: readonly OcpSolution[]) {
+  const cost = solutions.map((s) => s.cost);
+  const iterations = solutions.map((s) => s.iterations);
+  const converged = solutions.map((s) => s.converged);
+  const solveSeconds = solutions.map((s) => s.timings.totalMs / 1000);
+  const convergedRate = converged.filter(Boolean).length / converged.length;
+  return { perTask: { cost, iterations, converged, solveSeconds }, convergedRate, iterations: stats(iterations), solveSeconds: stats(solveSeconds) };
+}
 
 export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationContext): Promise<MethodResult> {
   const { task, instances } = ctx;
@@ -78,20 +86,17 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
   const rolloutSeconds = (performance.now() - t0) / 1000;
   const rollouts = policy.rollout(instances, task.horizon);
   const policyCost = instances.map((instance, i) => trajectoryCost(task.problem(instance), rollouts.xs[i], rollouts.us[i]));
-  const refined = await Promise.all(
+  const refined = solveRecord(await Promise.all(
     instances.map((instance, i) => ctx.solver.solve(instance, { xs: rollouts.xs[i], us: rollouts.us[i] } satisfies InitialGuess)),
-  );
-  const refinedCost = refined.map((s) => s.cost);
-  const iterations = refined.map((s) => s.iterations);
-  const converged = refined.map((s) => s.converged);
-  const solveSeconds = refined.map(seconds);
+  ));
+  const { cost: refinedCost, iterations, converged, solveSeconds } = refined.perTask;
   return {
     policyCost: stats(policyCost),
     refinedCost: stats(refinedCost),
-    solverIterations: stats(iterations),
-    refinedConvergedRate: converged.filter(Boolean).length / converged.length,
+    solverIterations: refined.iterations,
+    refinedConvergedRate: refined.convergedRate,
     rolloutSeconds,
-    solveSeconds: stats(solveSeconds),
+    solveSeconds: refined.solveSeconds,
     perTask: { policyCost, refinedCost, iterations, converged, solveSeconds },
     rollouts,
   };
@@ -99,16 +104,6 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
 
 export async function evaluateSolverAlone(ctx: EvaluationContext): Promise<SolverAloneResult> {
   const solutions = await Promise.all(ctx.instances.map((instance) => ctx.solver.solve(instance)));
-  const cost = solutions.map((s) => s.cost);
-  const iterations = solutions.map((s) => s.iterations);
-  const converged = solutions.map((s) => s.converged);
-  const solveSeconds = solutions.map(seconds);
-  return {
-    cost: stats(cost),
-    iterations: stats(iterations),
-    solveSeconds: stats(solveSeconds),
-    convergedRate: converged.filter(Boolean).length / converged.length,
-    perTask: { cost, iterations, converged, solveSeconds },
-    solutions,
-  };
+  const { perTask, convergedRate, iterations, solveSeconds } = solveRecord(solutions);
+  return { cost: stats(perTask.cost), iterations, solveSeconds, convergedRate, perTask, solutions };
 }
