@@ -1,6 +1,6 @@
 /**
  * The U-Net and the losses: the fused Mish against its composite definition (to third order);
- * the DESIGN U-Net's size; gradients of L_Diff and of both L_Sob+Diff forms with respect to
+ * the DESIGN U-Net's size and parameter layout; gradients of L_Diff and of both L_Sob+Diff forms with respect to
  * every parameter of a tiny U-Net against central differences (float64); the float32 path
  * against float64 on the real U-Net; and the unbiasedness of both Sobolev estimators against
  * the full Jacobian from `jacfwd`, with a tolerance from their exact variance.
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConcreteTensor, type PyTree, Rng, type Tensor, flatten, jacfwd, jvp, mul, reshape, unflatten, valueAndGrad,
 } from '../../src/autodiff/index.js';
-import { castTree } from '../../src/nn/index.js';
+import { castTree, namedLeaves } from '../../src/nn/index.js';
 import {
   type LossBatch, type SobolevTargets, type UNetConfig, type UNetParams, applyUNet, describeUNet, diffusionLoss, initUNet,
   noisyChunk, randomUnitVectors, sobolevDiffusionLoss, sobolevTerm, squaredCosineSchedule,
@@ -72,6 +72,24 @@ describe('conditional U-Net 1-D', () => {
     const { parameters, summary } = describeUNet(initUNet(new Rng(0), config), config);
     expect(parameters).toBe(258_393);
     expect(summary).toContain('258393 parameters');
+  });
+
+  it('lays its parameters out as the file comment draws them, drawn from the RNG in that order', () => {
+    const config = { actionDim: 1, condDim: 4 };
+    const p = initUNet(new Rng(0), config);
+    const paths = new Set(namedLeaves(p).map(([path]) => path));
+    // A 1x1 residual conv exactly where a residual block changes the channel count.
+    const residuals = [...paths].filter((path) => path.endsWith('.residual.weight'));
+    expect(residuals).toEqual(['down[0].res1.residual.weight', 'down[2].res1.residual.weight', 'up[0].res1.residual.weight',
+      'up[1].res1.residual.weight', 'up[2].res1.residual.weight']);
+    // Every down level but the bottom one halves the length; every up level doubles it.
+    expect([0, 1, 2, 3].map((i) => paths.has(`down[${i}].resample.weight`))).toEqual([true, true, true, false]);
+    expect([0, 1, 2].map((i) => p.up[i].resample.weight.shape)).toEqual([[32, 32, 4], [24, 24, 4], [24, 24, 4]]);
+    // Values pinned when the layout was rewritten as parts (same seed, same weights as before).
+    expect(p.stepEncoder.linear1.weight.toArray()[0]).toBe(-0.020812166835236068);
+    expect(p.down[2].res1.residual?.weight.toArray()[0]).toBe(-0.06230762463663864);
+    expect(p.up[2].resample.bias.toArray()[0]).toBe(-0.0190578795084093);
+    expect(p.final.conv.bias.toArray()[0]).toBe(-0.18701327110853075);
   });
 
   it('maps [B, T_h, a] to [B, T_h, a] and rejects a horizon not divisible by 2^(levels - 1)', () => {
