@@ -1,33 +1,12 @@
 /**
- * Shape arithmetic: sizes, row-major strides and NumPy broadcasting.
- * Pure functions on `number[]`, shared by the kernels and the primitives.
+ * Shape arithmetic: sizes, row-major strides and NumPy broadcasting. The arithmetic that
+ * cannot fail is kernels/shape.ts, re-exported here; this module adds the rules that can, and
+ * throw a `ShapeError` naming the op: broadcasting shapes together, and normalizing axes.
  */
 import { ShapeError } from './errors.js';
+import { type Shape } from './kernels/shape.js';
 
-export type Shape = readonly number[];
-
-export function sizeOf(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Row-major strides: the last axis is contiguous. */
-export function stridesOf(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export { type Shape, broadcastStrides, sameShape, sizeOf, stridesOf } from './kernels/shape.js';
 
 /**
  * NumPy broadcasting: align shapes on the right; each pair of dimensions must be
@@ -45,18 +24,6 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       else throw new ShapeError(op, shapes, `cannot broadcast dimension ${d} against ${out[j]}`);
     }
   }
-  return out;
-}
-
-/**
- * Strides for reading an array of `shape` as if it had the (larger) broadcast shape
- * `target`: broadcast dimensions get stride 0.
- */
-export function broadcastStrides(shape: Shape, target: Shape): number[] {
-  const own = stridesOf(shape);
-  const out = new Array<number>(target.length).fill(0);
-  const offset = target.length - shape.length;
-  for (let i = 0; i < shape.length; i++) out[offset + i] = shape[i] === 1 ? 0 : own[i];
   return out;
 }
 
