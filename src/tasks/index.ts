@@ -3,6 +3,7 @@
  * costs). Worker threads call `taskByName` with the name a job carries. To add a task, write
  * its module beside this one (see pendulum.ts) and add one line to `FACTORIES`.
  */
+import { createDoublePendulumTask } from './double-pendulum.js';
 import { createPendulumTask } from './pendulum.js';
 import type { Task } from './task.js';
 
@@ -11,6 +12,7 @@ export { PENDULUM_TASK } from './pendulum.js';
 
 const FACTORIES: Record<string, () => Task> = {
   pendulum: createPendulumTask,
+  'double-pendulum': createDoublePendulumTask,
 };
 
 export const TASK_NAMES = Object.keys(FACTORIES);
