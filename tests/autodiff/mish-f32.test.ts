@@ -10,11 +10,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HELPERS } from '../../src/autodiff/elementwise-kernels.js';
+import { HELPERS } from '../../src/autodiff/kernels/scalar-functions.js';
 import { ConcreteTensor, cast, jvp, mish, vjp } from '../../src/autodiff/index.js';
 import { mishCurvatureF32, mishF32, mishScaleF32 } from '../../src/autodiff/kernels/index.js';
 import { wasmAvailable } from '../../src/autodiff/kernels/wasm/runtime.js';
-import { mishCurvature, mishScale } from '../../src/autodiff/ops/elementwise.js';
+import { mishCurvature, mishScale } from '../../src/autodiff/ops/mish.js';
 
 const SEED = 20261201;
 const params = { seed: SEED, numRuns: 80 };

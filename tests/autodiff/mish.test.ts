@@ -3,7 +3,7 @@
  * to the third derivative, over a range that includes the x > 20 shortcut.
  */
 import { describe, expect, it } from 'vitest';
-import { expFast } from '../../src/autodiff/elementwise-kernels.js';
+import { expFast } from '../../src/autodiff/kernels/scalar-functions.js';
 import { ConcreteTensor, Rng, type Tensor, jvp, mish, mul, reshape, softplus, tanh } from '../../src/autodiff/index.js';
 
 const SEED = 72026;

@@ -6,7 +6,7 @@
  * statements. Values used by a later chunk pass through a scratch Float64Array; the rest
  * stay in local constants, which the optimizer keeps in registers.
  */
-import { HELPERS } from '../elementwise-kernels.js';
+import { HELPERS } from '../kernels/scalar-functions.js';
 import { type ScalarNode, type ScalarProgram } from './scalar.js';
 
 const CHUNK_STATEMENTS = 1500;

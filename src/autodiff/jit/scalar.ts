@@ -6,7 +6,7 @@
  *
  * Note: folding x * 0 to 0 assumes x is finite, as NaN and infinities are errors elsewhere.
  */
-import { HELPERS } from '../elementwise-kernels.js';
+import { HELPERS } from '../kernels/scalar-functions.js';
 
 export type ScalarOp =
   | 'input' | 'const'

@@ -6,8 +6,8 @@
  * Each primitive needs a scalar rule here to be jitted; `registerScalarRule` lets modules
  * outside autodiff (linear algebra, say) add theirs.
  */
-import { walk } from '../elementwise-kernels.js';
 import { TransformError } from '../errors.js';
+import { walk } from '../kernels/walk.js';
 import { type Shape, broadcastShapes, broadcastStrides, sizeOf, stridesOf } from '../shape.js';
 import { type Graph } from './stage.js';
 import { type ScalarOp, ScalarProgram } from './scalar.js';

@@ -62,7 +62,7 @@ export function binaryRowsF32(op: BinaryOp, full: Float32Array, small: Float32Ar
 
 /**
  * acc[m] += sum over o < outer and j < inner of a[(o middle + m) inner + j] (times b[...] when
- * given): the [outer, middle, inner] reduction of elementwise-kernels.ts, inner a multiple of 4.
+ * given): the [outer, middle, inner] reduction of reduce.ts, inner a multiple of 4.
  */
 export function reduceRowsF32(acc: Float64Array, a: Float32Array, b: Float32Array | null, outer: number, middle: number, inner: number): boolean {
   const kernels = wasmBinary();

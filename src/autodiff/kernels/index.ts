@@ -1,5 +1,16 @@
 /**
- * Compute kernels on raw typed arrays, with a backend chosen per kernel and dtype.
+ * kernels/ is the engine's bottom layer: loops on raw typed arrays, importing nothing from the
+ * engine (no tensors, no derivatives). Besides the backends below it holds
+ *
+ *   shape.ts, walk.ts          shape and stride arithmetic; the general strided row walk
+ *   compile.ts                 loops compiled per dtype, with scalar-functions.ts in scope
+ *   elementwise.ts, reduce.ts  broadcasting elementwise loops; sums down to a shape
+ *   affine.ts                  the fused affine op's loop
+ *   *-f32.ts, wasm/            float32 WebAssembly paths (Mish, GroupNorm, add/sub/mul, sums)
+ *   scratch.ts                 reusable work buffers, in WebAssembly memory where possible
+ *   step-arena.ts              the step arena's memory, where every op's output comes from
+ *
+ * This file: compute kernels on raw typed arrays, with a backend chosen per kernel and dtype.
  *
  *   reference  plain loops, the readable definitions (reference.ts)         float64 + float32
  *   ts         packed, register-blocked plain TypeScript (gemm-core.ts)     float64 + float32

@@ -10,8 +10,8 @@
  * and each one's rules are written with the other two, so any order of derivative works.
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
-import { perDtype } from '../elementwise-kernels.js';
 import { ShapeError } from '../errors.js';
+import { perDtype } from '../kernels/compile.js';
 import {
   type Conv1dGeometry,
   conv1d as conv1dKernel,

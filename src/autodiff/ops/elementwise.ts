@@ -3,13 +3,14 @@
  * written with the engine's ops (so it can be differentiated again); forward mode multiplies
  * the tangent by f'(x), reverse mode the cotangent. Binary primitives broadcast like NumPy,
  * and reverse mode sums each cotangent back to its input's shape (`sumToShape`).
+ *
+ * An op's `impl` is its scalar formula, compiled into loops by kernels/elementwise.ts (which
+ * also picks the float32 WebAssembly paths); Mish and its fused derivatives are in mish.ts.
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
-import { HELPERS, binaryKernel, binaryMap, unaryKernel, unaryMap, whereMap } from '../elementwise-kernels.js';
-import { sameShape } from '../shape.js';
-import { ConcreteTensor, type DType, type Floats, Tensor, allocate, convert, full, promote, scalar } from '../tensor.js';
-import { jvp } from '../forward.js';
-import { mishCurvatureF32, mishF32, mishScaleF32 } from '../kernels/index.js';
+import { binaryKernel, unaryKernel } from '../kernels/elementwise.js';
+import { ConcreteTensor, type DType, Tensor, convert, scalar } from '../tensor.js';
+import { binaryMap, unaryMap, whereMap } from './elementwise-maps.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
 /** An op argument: a tensor, or a plain number that takes the other operand's dtype. */
@@ -23,8 +24,11 @@ function asTensor(x: Operand, like: Operand): Tensor {
 // ---------------------------------------------------------------------------------------
 // Unary primitives
 
-/** `expr` is the scalar formula in `x` (compiled into the op's loop); `derivative` gives f'(x) from x and y = f(x). */
-function unaryPrimitive(
+/**
+ * `expr` is the scalar formula in `x` (compiled into the op's loop); `derivative` gives f'(x)
+ * from x and y = f(x). Exported for ops/mish.ts; ops/index.ts does not make it public.
+ */
+export function unaryPrimitive(
   name: string,
   expr: string,
   derivative: (x: Tensor, y: Tensor) => Tensor,
@@ -54,108 +58,6 @@ export const reluP = unaryPrimitive('relu', 'x > 0 ? x : 0', (x) => greater(x, 0
 export const sqrtP = unaryPrimitive('sqrt', 'Math.sqrt(x)', (_x, y) => div(0.5, y));
 export const squareP = unaryPrimitive('square', 'x * x', (x) => mul(x, 2));
 export const absP = unaryPrimitive('abs', 'Math.abs(x)', (x) => sign(x));
-/**
- * Mish (Misra 2019), x tanh(softplus(x)), the U-Net's activation, with its first and second
- * derivatives as fused primitives: one loop and one exp each, where the composite formula
- * runs three transcendental passes. The Sobolev loss differentiates a JVP of the network, so
- * its backward pass evaluates mish''; the third derivative (never needed in training) comes
- * from forward mode through the composite formula of mish'', so every order stays exact.
- */
-export const mishP: Primitive<null> = primitive({
-  name: 'mish',
-  impl: ([x]) => {
-    const out = allocate(x.dtype, x.size);
-    // float32: the WebAssembly f32x4 kernel (kernels/mish-f32.ts); otherwise, or without WebAssembly, the loop.
-    if (!(x.data instanceof Float32Array && out instanceof Float32Array && mishF32(x.data, out))) mishKernel.loops[x.dtype](out, x.data, out.length);
-    return new ConcreteTensor(out, x.shape);
-  },
-  jvp: ([x], [t]) => [mish(x), t === null ? null : mishScale(t, x)],
-  vjp: (ct, [x]) => [mishScale(ct, x)],
-});
-const mishKernel = unaryKernel('mish(x)');
-export const mishGradP = unaryPrimitive('mishGrad', 'mishGrad(x)', (x) => mishGrad2(x));
-export const mishGrad2P = unaryPrimitive('mishGrad2', 'mishGrad2(x)', (x) => {
-  const ones = full(x.shape, 1, x.dtype);
-  return jvp(mishGrad2Composite, [x], [ones])[1];
-});
-
-/**
- * mishScale(v, x) = v * mish'(x), the product both of mish's rules need, in one pass (the
- * separate mishGrad and mul made two passes and an intermediate array). Linear in v; its
- * derivative in x is v * mish''(x).
- */
-const mishScaleKernel = binaryKernel('x * mishGrad(y)');
-export const mishScaleP: Primitive<null> = primitive({
-  name: 'mishScale',
-  impl: ([v, x]) => {
-    if (v.data instanceof Float32Array && x.data instanceof Float32Array && sameShape(v.shape, x.shape)) {
-      const out = new Float32Array(x.size);
-      if (mishScaleF32(v.data, x.data, out)) return new ConcreteTensor(out, x.shape);
-    }
-    return binaryMap('mishScale', v, x, mishScaleKernel);
-  },
-  jvp: ([v, x], [tv, tx]) => {
-    const y = mishScale(v, x);
-    const fromV = tv === null ? null : mishScale(tv, x);
-    const fromX = tx === null ? null : mishCurvature(v, tx, x);
-    const t = addTangents(fromV, fromX);
-    return [y, t === null ? null : fitTangent(t, y.shape)];
-  },
-  vjp: (ct, [v, x], _y, _p, needs) => [
-    needs[0] ? sumToShape(mishScale(ct, x), v.shape) : null,
-    needs[1] ? sumToShape(mishCurvature(ct, v, x), x.shape) : null,
-  ],
-});
-
-/**
- * mishCurvature(a, b, x) = a * b * mish''(x) in one pass (three arrays of one shape), the
- * derivative of mishScale in x, which the Sobolev loss's second-order pass evaluates at every
- * Mish; unfused it was mishGrad2 and two products. Linear in a and in b; its derivative in x
- * needs mish''', taken by forward mode through mishGrad2 (whose own rule is the composite).
- */
-export const mishCurvatureP: Primitive<null> = primitive({
-  name: 'mishCurvature',
-  impl: ([a, b, x]) => {
-    const out = allocate(promote(promote(a.dtype, b.dtype), x.dtype), x.size);
-    if (out instanceof Float32Array && a.data instanceof Float32Array && b.data instanceof Float32Array && x.data instanceof Float32Array &&
-      mishCurvatureF32(a.data, b.data, x.data, out)) return new ConcreteTensor(out, x.shape);
-    mishCurvatureLoops[out instanceof Float32Array ? 'float32' : 'float64'](out, a.data, b.data, x.data, out.length);
-    return new ConcreteTensor(out, x.shape);
-  },
-  jvp: ([a, b, x], [ta, tb, tx]) => {
-    const y = mishCurvature(a, b, x);
-    const terms: Tensor[] = [];
-    if (ta !== null) terms.push(mishCurvature(ta, b, x));
-    if (tb !== null) terms.push(mishCurvature(a, tb, x));
-    if (tx !== null) terms.push(mul(mul(a, b), jvp(mishGrad2, [x], [tx])[1]));
-    return [y, terms.length === 0 ? null : terms.reduce((s, t) => add(s, t))];
-  },
-  vjp: (ct, [a, b, x], _y, _p, needs) => [
-    needs[0] ? mishCurvature(ct, b, x) : null,
-    needs[1] ? mishCurvature(a, ct, x) : null,
-    needs[2] ? mul(mul(ct, mul(a, b)), jvp(mishGrad2, [x], [full(x.shape, 1, x.dtype)])[1]) : null,
-  ],
-});
-/** One compiled loop per output dtype, each monomorphic (see elementwise-kernels.ts). */
-const makeMishCurvatureLoop = () => new Function(
-  'mishGrad2',
-  'return function (out, a, b, x, n) { for (let i = 0; i < n; i++) out[i] = a[i] * b[i] * mishGrad2(x[i]); };',
-)(HELPERS.mishGrad2) as (out: Floats, a: Floats, b: Floats, x: Floats, n: number) => void;
-const mishCurvatureLoops = { float64: makeMishCurvatureLoop(), float32: makeMishCurvatureLoop() };
-
-/** a * b * mish''(x); fused when the three shapes agree (always, inside mishScale's rules). */
-export function mishCurvature(a: Tensor, b: Tensor, x: Tensor): Tensor {
-  if (sameShape(a.shape, x.shape) && sameShape(b.shape, x.shape)) return bind(mishCurvatureP, [a, b, x], null);
-  return mul(mul(a, b), mishGrad2(x));
-}
-
-/** mish''(x) = S (2 + x (1 - s - 2 t s)), S = (1 - t^2) s, t = tanh(softplus(x)), s = sigmoid(x), in ops. */
-function mishGrad2Composite(x: Tensor): Tensor {
-  const t = tanh(softplus(x));
-  const s = sigmoid(x);
-  const S = mul(sub(1, square(t)), s);
-  return mul(S, add(2, mul(x, sub(sub(1, s), mul(mul(t, s), 2)))));
-}
 
 export const neg = (x: Tensor): Tensor => bind(negP, [x], null);
 export const exp = (x: Tensor): Tensor => bind(expP, [x], null);
@@ -172,14 +74,6 @@ export const sqrt = (x: Tensor): Tensor => bind(sqrtP, [x], null);
 export const square = (x: Tensor): Tensor => bind(squareP, [x], null);
 /** |x|; the derivative at 0 is taken as 0 (sign(0) = 0). */
 export const abs = (x: Tensor): Tensor => bind(absP, [x], null);
-/** Mish (Misra 2019): x tanh(softplus(x)), the U-Net's activation. */
-export const mish = (x: Tensor): Tensor => bind(mishP, [x], null);
-/** v * mish'(x), fused (see mishScaleP). */
-export const mishScale = (v: Tensor, x: Tensor): Tensor => bind(mishScaleP, [v, x], null);
-/** The derivative of mish, as its own op so that it is one loop too. */
-export const mishGrad = (x: Tensor): Tensor => bind(mishGradP, [x], null);
-/** The second derivative of mish, fused. */
-export const mishGrad2 = (x: Tensor): Tensor => bind(mishGrad2P, [x], null);
 export const reciprocal = (x: Tensor): Tensor => div(1, x);
 
 // ---------------------------------------------------------------------------------------
@@ -220,18 +114,19 @@ export const sign = (x: Tensor): Tensor => bind(signP, [x], null);
 // ---------------------------------------------------------------------------------------
 // Binary arithmetic
 
-/** A tangent in the output's shape: broadcast it if an operand was smaller than the output. */
-function fitTangent(t: Tensor, shape: readonly number[]): Tensor {
+/** A tangent in the output's shape: broadcast it if an operand was smaller than the output. (Also used by ops/mish.ts.) */
+export function fitTangent(t: Tensor, shape: readonly number[]): Tensor {
   return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : broadcastTo(t, shape);
 }
 
-function addTangents(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
+/** The sum of two tangents, either of which may be a symbolic zero (null). (Also used by ops/mish.ts.) */
+export function addTangents(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
   if (a === null) return b;
   if (b === null) return a;
   return add(a, b);
 }
 
-const addKernel = binaryKernel('x + y', 'add');
+const addKernel = binaryKernel('x + y');
 export const addP: Primitive<null> = primitive({
   name: 'add',
   impl: ([a, b]) => binaryMap('add', a, b, addKernel),
@@ -246,7 +141,7 @@ export const addP: Primitive<null> = primitive({
   ],
 });
 
-const subKernel = binaryKernel('x - y', 'sub');
+const subKernel = binaryKernel('x - y');
 export const subP: Primitive<null> = primitive({
   name: 'sub',
   impl: ([a, b]) => binaryMap('sub', a, b, subKernel),
@@ -261,7 +156,7 @@ export const subP: Primitive<null> = primitive({
   ],
 });
 
-const mulKernel = binaryKernel('x * y', 'mul');
+const mulKernel = binaryKernel('x * y');
 export const mulP: Primitive<null> = primitive({
   name: 'mul',
   impl: ([a, b]) => binaryMap('mul', a, b, mulKernel),

@@ -11,50 +11,24 @@
  *
  * Their rules are written with engine ops (each other, mul, sumToShape), so higher orders,
  * such as the Sobolev loss's gradient of a JVP, differentiate through them like any op.
+ * Their loops are kernels/affine.ts and kernels/reduce.ts; Mish's fused derivatives
+ * (mishScale, mishCurvature) live with mish in mish.ts.
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
-import { reduceInto, walk } from '../elementwise-kernels.js';
-import { affineRowsF32 } from '../kernels/index.js';
 import { ShapeError } from '../errors.js';
-import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../shape.js';
-import { ConcreteTensor, type DType, type Floats, type Tensor, allocate, promote } from '../tensor.js';
+import { affineInto } from '../kernels/affine.js';
+import { reduceInto } from '../kernels/reduce.js';
+import { type Shape, broadcastShapes, sameShape, sizeOf } from '../shape.js';
+import { ConcreteTensor, type Tensor, allocate, promote } from '../tensor.js';
 import { add, mul } from './elementwise.js';
 import { broadcastTo, sumToShape } from './structural.js';
 
 export const affineP: Primitive<null> = primitive({
   name: 'affine',
   impl: ([x, scale, shift]) => {
-    const shape = x.shape;
-    const rank = shape.length;
-    const ss = broadcastStrides(scale.shape, shape);
-    const bs = broadcastStrides(shift.shape, shape);
-    // Trailing axes where both scale and shift are constant form contiguous runs of x.
-    let k = rank;
-    while (k > 0 && (ss[k - 1] === 0 || shape[k - 1] === 1) && (bs[k - 1] === 0 || shape[k - 1] === 1)) k--;
-    const inner = sizeOf(shape.slice(k));
     const out = allocate(promote(promote(x.dtype, scale.dtype), shift.dtype), x.size);
-    const xd = x.data;
-    const sd = scale.data;
-    const bd = shift.data;
-    const prefix = shape.slice(0, k);
-    const strides = [ss.slice(0, k), bs.slice(0, k)];
-    if (out instanceof Float32Array && xd instanceof Float32Array && inner % 4 === 0 && out.length >= 1024) {
-      // float32 in WebAssembly (kernels/binary-f32.ts): the scale and shift of each run, then one call.
-      const runs = out.length / inner;
-      const [scales, shifts] = [new Float32Array(runs), new Float32Array(runs)];
-      walk(prefix, strides, (o, [is, ib], n, [ds, db]) => {
-        for (let j = 0; j < n; j++) {
-          scales[o + j] = sd[is + j * ds];
-          shifts[o + j] = bd[ib + j * db];
-        }
-      });
-      if (affineRowsF32(xd, scales, shifts, out, inner)) return new ConcreteTensor(out, shape);
-    }
-    const run = affineRun[out instanceof Float32Array ? 'float32' : 'float64'];
-    walk(prefix, strides, (o, [is, ib], n, [ds, db]) => {
-      for (let j = 0; j < n; j++) run(out, xd, (o + j) * inner, inner, sd[is + j * ds], bd[ib + j * db]);
-    });
-    return new ConcreteTensor(out, shape);
+    affineInto(out, x.data, x.shape, scale.data, scale.shape, shift.data, shift.shape);
+    return new ConcreteTensor(out, x.shape);
   },
   jvp: ([x, scale, shift], [tx, ts, tb]) => {
     const y = affine(x, scale, shift);
@@ -70,12 +44,6 @@ export const affineP: Primitive<null> = primitive({
     needs[2] ? sumToShape(ct, shift.shape) : null,
   ],
 });
-
-type AffineRun = (out: Floats, x: Floats, offset: number, n: number, scale: number, shift: number) => void;
-/** The inner loop over one run of x, compiled once per output dtype so each copy stays monomorphic (see elementwise-kernels.ts). */
-const makeAffineRun = (): AffineRun =>
-  new Function('return function (out, x, o, n, s, b) { for (let e = o, end = o + n; e < end; e++) out[e] = x[e] * s + b; };')() as AffineRun;
-const affineRun: Record<DType, AffineRun> = { float64: makeAffineRun(), float32: makeAffineRun() };
 
 /**
  * x * scale + shift in one pass; scale and shift broadcast to x's shape (they may not enlarge

@@ -18,7 +18,7 @@ import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { jvp } from '../forward.js';
 import { vjp } from '../reverse.js';
 import { ConcreteTensor, type DType, type Tensor, allocate, promote } from '../tensor.js';
-import { perDtype } from '../elementwise-kernels.js';
+import { perDtype } from '../kernels/compile.js';
 import { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from '../kernels/index.js';
 import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { reshape, sum } from './structural.js';

@@ -4,8 +4,9 @@
  * adjoint: broadcast <-> sum, slice <-> embed into zeros, concat <-> slices.
  */
 import { type Primitive, bind, primitive } from '../core.js';
-import { reduceInto, walk } from '../elementwise-kernels.js';
 import { ShapeError } from '../errors.js';
+import { reduceInto } from '../kernels/reduce.js';
+import { walk } from '../kernels/walk.js';
 import { type Shape, broadcastShapes, broadcastStrides, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { ConcreteTensor, Tensor, allocate, promote } from '../tensor.js';
 

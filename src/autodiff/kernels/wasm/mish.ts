@@ -15,7 +15,7 @@
  *   mish'    (n d + 4 x e (1 + e)) / d^2,  d = n + 2
  *   mish''   (8 e (1 + e) + 4 e x (d - 2 n e) / d) / d^2
  *
- * the same one-denominator forms as the scalar helpers in elementwise-kernels.ts, with mish''
+ * the same one-denominator forms as the scalar helpers of ../scalar-functions.ts, with mish''
  * divided through by d once more so that no intermediate overflows float32 (d^3 would at
  * x = 20). The exponential's argument is clamped to [-87, 20]: above 20 mish(x) = x,
  * mish' = 1 and mish'' = 0 in float32 (selected per lane); below -87, where e^x leaves the
