@@ -94,7 +94,10 @@ const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON
  * Restore a training state, with the normalizer and K it was trained with; every mismatch
  * with `expected` is a CheckpointError naming the file.
  */
-export function loadTrainingCheckpoint(path: string, expected: ResumeExpectations): { state: TrainState<UNetParams>; normalizer: Normalizer; K: number } {
+export function loadTrainingCheckpoint(
+  path: string,
+  expected: ResumeExpectations,
+): { state: TrainState<UNetParams>; normalizer: Normalizer; K: number } {
   const { unet, geometry, dtype, seed, useEma } = expected;
   const { meta, trees } = loadCheckpoint(path);
   const m = meta as { policy?: Json; train?: TrainMeta } | null;

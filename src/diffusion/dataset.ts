@@ -52,7 +52,8 @@ export function chunkGeometry(data: ChunkDataset): ChunkGeometry {
       'expects tau0 [N, T_h, a], xHist [N, T_o, nx], oHist [N, T_o, no], task [N, nTask] with N >= 1');
   }
   const jac = data.dTau0dXHist;
-  if (jac !== undefined && !(jac.ndim === 5 && jac.shape.every((d, i) => d === [N, tau0.shape[1], tau0.shape[2], xHist.shape[1], xHist.shape[2]][i]))) {
+  const jacShape = [N, tau0.shape[1], tau0.shape[2], xHist.shape[1], xHist.shape[2]];
+  if (jac !== undefined && !(jac.ndim === 5 && jac.shape.every((d, i) => d === jacShape[i]))) {
     throw new ShapeError('train', [tau0.shape, xHist.shape, jac.shape], 'dTau0dXHist must be [N, T_h, a, T_o, nx]');
   }
   return { horizon: tau0.shape[1], historyLength: xHist.shape[1], taskDim: task?.shape[1] ?? 0, stateDim: xHist.shape[2] };
@@ -136,7 +137,9 @@ export function sampleBatch(chunks: NormalizedChunks, spec: BatchSpec, step: num
     known: spec.known,
   };
   if (spec.sobolev === undefined) return { loss };
-  if (chunks.jacobian === undefined || chunks.condJacobian === undefined) throw new RangeError('train: the Sobolev loss needs dTau0dXHist in the data');
+  if (chunks.jacobian === undefined || chunks.condJacobian === undefined) {
+    throw new RangeError('train: the Sobolev loss needs dTau0dXHist in the data');
+  }
   const jacobian = gatherRows(chunks.jacobian, index);
   const dim = spec.sobolev.form === 'jvp' ? jacobian.shape[2] : jacobian.shape[1];
   const sobolev: SobolevTargets = {

@@ -27,7 +27,8 @@ import {
 import { CheckpointError } from '../nn/index.js';
 import { type PolicyDescription, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.js';
 import {
-  type BatchSpec, type ChunkDataset, type DiffusionBatch, chunkGeometry, knownMask, mixSeed, normalizeChunks, sampleBatch,
+  type BatchSpec, type ChunkDataset, type DiffusionBatch, type NormalizedChunks, chunkGeometry, knownMask, mixSeed, normalizeChunks,
+  sampleBatch,
 } from './dataset.js';
 import { type DenoiseFn, type LossParts, type SobolevForm, type SobolevOptions, diffusionLoss, sobolevDiffusionLoss } from './loss.js';
 import { type Normalizer, type Observe, fitNormalizer } from './normalize.js';
@@ -127,13 +128,13 @@ export interface StepMetrics {
   readonly loss: number;
   readonly diff: number;
   readonly sob: number;
-  /** The learning rate of this step's update. */
-  readonly lr: number;
   /**
    * The gradient's global norm before clipping. Without clipping it costs a pass over every
    * gradient, so it is computed on first read (only the reported steps pay for it).
    */
   readonly gradNorm: number;
+  /** The learning rate of this step's update. */
+  readonly lr: number;
 }
 
 /** One training step: the loss and its gradient on `batch`, then one update of `state`. */
@@ -165,10 +166,10 @@ export function diffusionTrainStep(
     loss: value.item(),
     diff: parts.diff,
     sob: parts.sob,
-    lr,
     get gradNorm() {
       return (gradNorm ??= globalNorm(grads));
     },
+    lr,
   };
   return { state: next.state, metrics };
 }
@@ -178,14 +179,20 @@ const printProgress = (p: Progress): void => console.log(
   `step ${p.step}/${p.steps}  loss ${p.loss.toExponential(4)}  diff ${p.diff.toExponential(3)}  sob ${p.sob.toExponential(3)}  ` +
   `|g| ${p.gradNorm.toExponential(2)}  lr ${p.lr.toExponential(2)}  ${p.msPerStep.toFixed(0)} ms/step`);
 
-/**
- * Train a diffusion policy on `data`. Returns the policy (EMA weights), the final state and
- * the progress reports. See the file comment for the randomness and checkpoint contract.
- */
-export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainResult {
+/** A run before its first step: where it starts (fresh or resumed) and what stays fixed. */
+interface Run {
+  state: DiffusionTrainState;
+  /** The policy being trained, but for its weights. */
+  described: PolicyDescription;
+  chunks: NormalizedChunks;
+  spec: BatchSpec;
+  setup: DiffusionStepSetup;
+}
+
+function startRun(data: ChunkDataset, config: TrainConfig): Run {
   const {
     steps, batchSize, seed, loss = 'diff', alphaSob = 1, nProj = 1, form = 'jvp', lr = 1e-3, weightDecay = 1e-6,
-    clipNorm, emaDecay = 0.9999, dtype = 'float64', knownPrefix = 0, logEvery = 0, checkpointEvery = 0,
+    clipNorm, emaDecay = 0.9999, dtype = 'float64', knownPrefix = 0,
   } = config;
   if (!Number.isInteger(steps) || steps < 0 || !Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`train: steps must be a non-negative integer and batchSize positive, got ${steps} and ${batchSize}`);
@@ -198,6 +205,7 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
   const unet = fullConfig({ ...config.unet, actionDim, condDim });
   const useEma = emaDecay !== false;
 
+  // Built once: the optimizer follows it, the metrics report it.
   const warmupSteps = config.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
   const learningRate = cosineWithWarmup({ lr, warmupSteps, totalSteps: Math.max(steps, warmupSteps) });
   const update: UpdateRule = { optimizer: adamw({ lr: learningRate, weightDecay }), clipNorm, ema: useEma ? ema(emaDecay, true) : undefined };
@@ -208,45 +216,57 @@ export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainRe
   if (config.resumeFrom !== undefined) {
     const resumed = loadTrainingCheckpoint(config.resumeFrom, { unet, geometry, dtype, seed, useEma });
     ({ state, normalizer } = resumed);
-    if (config.K !== undefined && config.K !== resumed.K) throw new CheckpointError(config.resumeFrom, `was trained with K = ${resumed.K}, not ${config.K}`);
+    if (config.K !== undefined && config.K !== resumed.K) {
+      throw new CheckpointError(config.resumeFrom, `was trained with K = ${resumed.K}, not ${config.K}`);
+    }
     K = resumed.K;
   } else {
     normalizer = fitNormalizer(data);
     state = initTrainState(update, initUNet(new Rng(mixSeed(seed, 0, 0)), unet, dtype));
   }
   const schedule = squaredCosineSchedule(K);
-  const described: PolicyDescription = { unet, normalizer, schedule, geometry };
-  const chunks = normalizeChunks(data, normalizer, geometry, config.observe);
-  const spec: BatchSpec = {
-    seed, batchSize, K, known: knownMask(knownPrefix, geometry.horizon, actionDim), sobolev: loss === 'sob' ? { nProj, form } : undefined,
+  const sobolev = loss === 'sob';
+  return {
+    state,
+    described: { unet, normalizer, schedule, geometry },
+    chunks: normalizeChunks(data, normalizer, geometry, config.observe),
+    spec: { seed, batchSize, K, known: knownMask(knownPrefix, geometry.horizon, actionDim), sobolev: sobolev ? { nProj, form } : undefined },
+    setup: {
+      schedule,
+      model: (p, sample, k, cond) => applyUNet(p, unet, sample, k, cond),
+      sobolev: sobolev ? { alpha: alphaSob, form } : undefined,
+      update,
+      learningRate,
+    },
   };
-  const setup: DiffusionStepSetup = {
-    schedule,
-    model: (p, sample, k, cond) => applyUNet(p, unet, sample, k, cond),
-    sobolev: loss === 'sob' ? { alpha: alphaSob, form } : undefined,
-    update,
-    learningRate,
-  };
+}
+
+/**
+ * Train a diffusion policy on `data`. Returns the policy (EMA weights), the final state and
+ * the progress reports. See the file comment for the randomness and checkpoint contract.
+ */
+export function trainDiffusion(data: ChunkDataset, config: TrainConfig): TrainResult {
+  const { steps, seed, logEvery = 0, checkpointEvery = 0 } = config;
+  const { described, chunks, spec, setup, state: start } = startRun(data, config);
   const report = config.onProgress ?? printProgress;
   const save = (s: DiffusionTrainState) => {
     if (config.checkpointPath !== undefined) saveTrainingCheckpoint(config.checkpointPath, s, described, seed);
   };
 
+  let state = start;
   const history: Progress[] = [];
   const stop = Math.min(config.stopAfter ?? steps, steps);
   let windowStart = performance.now();
   let windowSteps = 0;
   while (state.step < stop) {
-    const batch = sampleBatch(chunks, spec, state.step);
-    const result = diffusionTrainStep(setup, state, batch);
-    state = result.state;
+    const step = diffusionTrainStep(setup, state, sampleBatch(chunks, spec, state.step));
+    state = step.state;
     windowSteps++;
 
     const last = state.step === stop;
     if (logEvery > 0 && (state.step % logEvery === 0 || last)) {
-      const { loss: value, diff, sob, gradNorm, lr: rate } = result.metrics;
       const now = performance.now();
-      const p: Progress = { step: state.step, steps, loss: value, diff, sob, gradNorm, lr: rate, msPerStep: (now - windowStart) / windowSteps };
+      const p: Progress = { step: state.step, steps, ...step.metrics, msPerStep: (now - windowStart) / windowSteps };
       history.push(p);
       report(p);
       windowStart = now;

@@ -148,17 +148,24 @@ export function mlpTrainStep(
   return { state: applyGradients(setup.update, state, grads).state, metrics: { loss: loss.item() } };
 }
 
+/** The pairs as tensors x [N, nx], u [N, nu], K [N, nu, nx], for cutting batches from. */
+type PairTensors = { readonly x: ConcreteTensor; readonly u: ConcreteTensor; readonly K: ConcreteTensor };
+
 /** The pairs at `index`, with one random unit projection per pair drawn from `rng`. */
-function samplePairs(data: { x: ConcreteTensor; u: ConcreteTensor; K: ConcreteTensor }, index: readonly number[], rng: Rng): PairBatch {
-  const [b, nu] = [index.length, data.u.shape[1]];
-  const w = randomUnitVectors(rng, b, 1, nu);
-  return { x: gatherRows(data.x, index), u: gatherRows(data.u, index), K: gatherRows(data.K, index), w: new ConcreteTensor(w.data, [b, nu]) };
+function samplePairs(pairs: PairTensors, index: readonly number[], rng: Rng): PairBatch {
+  const [b, nu] = [index.length, pairs.u.shape[1]];
+  const w = randomUnitVectors(rng, b, 1, nu); // [b, 1, nu]: one projection per pair
+  return { x: gatherRows(pairs.x, index), u: gatherRows(pairs.u, index), K: gatherRows(pairs.K, index), w: new ConcreteTensor(w.data, [b, nu]) };
 }
 
 /** Adam over shuffled minibatches; one epoch visits every pair once. Returns the trained policy. */
 export function trainMlpPolicy(policy: MlpPolicy, data: PairDataset, options: MlpTrainOptions): MlpPolicy {
   const { count, stateDim: nx, controlDim: nu } = data;
-  const pairs = { x: new ConcreteTensor(data.x, [count, nx]), u: new ConcreteTensor(data.u, [count, nu]), K: new ConcreteTensor(data.K, [count, nu, nx]) };
+  const pairs: PairTensors = {
+    x: new ConcreteTensor(data.x, [count, nx]),
+    u: new ConcreteTensor(data.u, [count, nu]),
+    K: new ConcreteTensor(data.K, [count, nu, nx]),
+  };
   const setup: MlpStepSetup = { policy, alphaSob: options.alphaSob, update: { optimizer: adam({ lr: options.lr }) } };
   let state = initTrainState(setup.update, policy.params);
   for (let epoch = 0; epoch < options.epochs; epoch++) {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  ConcreteTensor, type PyTree, Rng, type Tensor, flatten, jacfwd, jvp, mul, reshape, unflatten, valueAndGrad,
+  ConcreteTensor, type PyTree, Rng, type Tensor, flatten, jacfwd, unflatten, valueAndGrad,
 } from '../../src/autodiff/index.js';
 import { castTree, namedLeaves } from '../../src/nn/index.js';
 import {
