@@ -5,7 +5,7 @@
  *   shape.ts, walk.ts          shape and stride arithmetic; the general strided row walk
  *   compile.ts                 loops compiled per dtype, with scalar-functions.ts in scope
  *   elementwise.ts, reduce.ts  broadcasting elementwise loops; sums down to a shape
- *   affine.ts                  the fused affine op's loop
+ *   affine.ts, groupnorm.ts    the fused ops' loops: affine; GroupNorm's statistics, xhat, P_x(v), Q
  *   *-f32.ts, wasm/            float32 WebAssembly paths (Mish, GroupNorm, add/sub/mul, sums)
  *   scratch.ts                 reusable work buffers, in WebAssembly memory where possible
  *   step-arena.ts              the step arena's memory, where every op's output comes from

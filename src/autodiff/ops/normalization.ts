@@ -12,14 +12,13 @@
  * (P_x(ct)). P_x(v) is a primitive too: linear in v (its rules in v are P_x again); its
  * derivative in x, needed for second order (the Sobolev term), is a third fused primitive,
  * Q(x, v, u), whose own derivative in x comes from the composite formula `tangentReference`
- * differentiated by the engine itself.
+ * differentiated by the engine itself. The loops are kernels/groupnorm.ts.
  */
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { jvp } from '../forward.js';
 import { vjp } from '../reverse.js';
-import { ConcreteTensor, type DType, type Tensor, allocate, promote } from '../tensor.js';
-import { perDtype } from '../kernels/compile.js';
-import { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from '../kernels/index.js';
+import { groupCurvatureInto, groupNormalizeInto, groupStatisticsInto, groupTangentInto } from '../kernels/groupnorm.js';
+import { ConcreteTensor, type Tensor, allocate, promote } from '../tensor.js';
 import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { reshape, sum } from './structural.js';
 
@@ -55,96 +54,9 @@ function groupStatistics(x: Float64Array | Float32Array, count: number, n: numbe
 function computeStatistics(x: Float64Array | Float32Array, count: number, n: number, eps: number): Statistics {
   const mean = new Float64Array(count);
   const invSigma = new Float64Array(count);
-  // float32: the WebAssembly kernels (kernels/groupnorm-f32.ts) where they apply, else the loop.
-  if (!(x instanceof Float32Array && groupStatisticsF32(x, count, n, eps, mean, invSigma))) {
-    LOOPS.statistics[x instanceof Float32Array ? 'float32' : 'float64'](x, count, n, eps, mean, invSigma);
-  }
+  groupStatisticsInto(x, count, n, eps, mean, invSigma);
   return { n, eps, mean, invSigma };
 }
-
-type Floats = Float64Array | Float32Array;
-const dtypeOf = (a: Floats): DType => (a instanceof Float32Array ? 'float32' : 'float64');
-
-// The loops, each self-contained so that `perDtype` can compile one copy per dtype: a loop
-// that has seen both array types runs up to 1.8x slower (groupNormalizeTangent on
-// [64, 24, 32] float32 after float64 calls: 0.217 ms, against 0.122 ms monomorphic).
-
-function statisticsLoop(x: Floats, count: number, n: number, eps: number, mean: Float64Array, invSigma: Float64Array): void {
-  for (let g = 0; g < count; g++) {
-    const base = g * n;
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x[base + i];
-    const m = s / n;
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      const c = x[base + i] - m;
-      v += c * c;
-    }
-    mean[g] = m;
-    invSigma[g] = 1 / Math.sqrt(v / n + eps);
-  }
-}
-
-/** out = xhat = (x - m) r per group. */
-function normalizeLoop(out: Floats, xd: Floats, mean: Float64Array, invSigma: Float64Array, count: number, n: number): void {
-  for (let g = 0; g < count; g++) {
-    const m = mean[g];
-    const r = invSigma[g];
-    for (let i = g * n, end = i + n; i < end; i++) out[i] = (xd[i] - m) * r;
-  }
-}
-
-/** out = P_x(v) = (v - mean(v) - xhat mean(xhat v)) r per group. */
-function tangentLoop(out: Floats, xd: Floats, vd: Floats, mean: Float64Array, invSigma: Float64Array, count: number, n: number): void {
-  for (let g = 0; g < count; g++) {
-    const base = g * n;
-    const m = mean[g];
-    const r = invSigma[g];
-    let sv = 0;
-    let sxv = 0;
-    for (let i = base; i < base + n; i++) {
-      sv += vd[i];
-      sxv += (xd[i] - m) * r * vd[i];
-    }
-    const meanV = sv / n;
-    const meanXhatV = sxv / n;
-    for (let i = base; i < base + n; i++) out[i] = (vd[i] - meanV - (xd[i] - m) * r * meanXhatV) * r;
-  }
-}
-
-/** out = Q(x, v, u) per group (see groupNormalizeCurvatureP). */
-function curvatureLoop(
-  out: Floats, xd: Floats, vd: Floats, ud: Floats, mean: Float64Array, invSigma: Float64Array, count: number, n: number,
-): void {
-  for (let g = 0; g < count; g++) {
-    const base = g * n;
-    const m = mean[g];
-    const r = invSigma[g];
-    let sv = 0, su = 0, suv = 0, sxv = 0, sxu = 0;
-    for (let i = base; i < base + n; i++) {
-      const xh = (xd[i] - m) * r;
-      sv += vd[i];
-      su += ud[i];
-      suv += ud[i] * vd[i];
-      sxv += xh * vd[i];
-      sxu += xh * ud[i];
-    }
-    const mv = sv / n, mu = su / n, a = sxu / n, c = sxv / n;
-    const k = suv / n - mu * mv - 3 * a * c;
-    const r2 = r * r;
-    for (let i = base; i < base + n; i++) {
-      const xh = (xd[i] - m) * r;
-      out[i] = -r2 * (a * (vd[i] - mv) + c * (ud[i] - mu) + xh * k);
-    }
-  }
-}
-
-const LOOPS = {
-  statistics: perDtype(statisticsLoop),
-  normalize: perDtype(normalizeLoop),
-  tangent: perDtype(tangentLoop),
-  curvature: perDtype(curvatureLoop),
-};
 
 function layout(x: ConcreteTensor, groups: number): { count: number; n: number } {
   const count = x.shape[0] * groups;
@@ -157,9 +69,7 @@ export const groupNormalizeP: Primitive<NormParams> = primitive({
     const { count, n } = layout(x, groups);
     const { mean, invSigma } = groupStatistics(x.data, count, n, eps);
     const out = allocate(x.dtype, x.size);
-    if (!(x.data instanceof Float32Array && out instanceof Float32Array && groupNormalizeF32(x.data, mean, invSigma, count, n, out))) {
-      LOOPS.normalize[x.dtype](out, x.data, mean, invSigma, count, n);
-    }
+    groupNormalizeInto(out, x.data, mean, invSigma, count, n);
     return new ConcreteTensor(out, x.shape);
   },
   jvp: ([x], [t], p) => [bind(groupNormalizeP, [x], p), t === null ? null : bind(groupNormalizeTangentP, [x, t], p)],
@@ -172,9 +82,7 @@ export const groupNormalizeTangentP: Primitive<NormParams> = primitive({
     const { count, n } = layout(x, groups);
     const { mean, invSigma } = groupStatistics(x.data, count, n, eps);
     const out = allocate(v.dtype, v.size);
-    const done = x.data instanceof Float32Array && v.data instanceof Float32Array && out instanceof Float32Array &&
-      groupTangentF32(x.data, v.data, mean, invSigma, count, n, out);
-    if (!done) LOOPS.tangent[v.dtype](out, x.data, v.data, mean, invSigma, count, n);
+    groupTangentInto(out, x.data, v.data, mean, invSigma, count, n);
     return new ConcreteTensor(out, v.shape);
   },
   jvp: ([x, v], [tx, tv], p) => {
@@ -210,7 +118,7 @@ export const groupNormalizeCurvatureP: Primitive<NormParams> = primitive({
     const { count, n } = layout(x, groups);
     const { mean, invSigma } = groupStatistics(x.data, count, n, eps);
     const out = allocate(promote(v.dtype, u.dtype), v.size);
-    LOOPS.curvature[dtypeOf(out)](out, x.data, v.data, u.data, mean, invSigma, count, n);
+    groupCurvatureInto(out, x.data, v.data, u.data, mean, invSigma, count, n);
     return new ConcreteTensor(out, v.shape);
   },
   jvp: ([x, v, u], [tx, tv, tu], p) => {
