@@ -18,10 +18,14 @@ export interface Protocol {
   /** n_algo, iterations of Alg. 1. */
   nAlgo: number;
   evalTasks: number;
-  /** T_h, T_o and T_a of the diffusion policy. */
+  /** T_h, T_o and T_a of the diffusion policy (T_a of the rollouts that warm-start Alg. 1's solves, line 6). */
   horizon: number;
   historyLength: number;
   actionsPerPlan: number;
+  /** More T_a values for the held-out evaluation of the diffusion policies (the main paper's Table 2c); it always includes actionsPerPlan, which the main table shows. */
+  evalActionsPerPlan: number[];
+  /** Evaluate after every iteration of Alg. 1 (the main paper's Fig. 2a), not only after the last. */
+  evalEveryIteration: boolean;
   /** K, diffusion steps. */
   diffusionSteps: number;
   alphaSob: number;
@@ -77,7 +81,9 @@ Writes config.json, results.json, results.md and SVG plots.
   --eval-tasks N       held-out tasks (default ${d.evalTasks})
   --th N               T_h, chunk length (default ${d.horizon})
   --to N               T_o, observation history (default ${d.historyLength})
-  --ta N               T_a, actions executed per plan (default ${d.actionsPerPlan})
+  --ta N               T_a, actions executed per plan in Alg. 1's rollouts (default ${d.actionsPerPlan})
+  --eval-ta LIST       more T_a values for the held-out evaluation (default ${d.evalActionsPerPlan.length ? d.evalActionsPerPlan : 'none'})
+  --eval-each-iteration  evaluate after every iteration of Alg. 1 (default ${d.evalEveryIteration ? 'on' : 'off: after the last'})
   --k N                diffusion steps K (default ${d.diffusionSteps})
   --alpha-sob X        weight of the Sobolev terms (default ${d.alphaSob})
   --batch N            diffusion batch size (default ${d.diffusionBatch})
@@ -119,6 +125,8 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentCon
       th: { type: 'string' },
       to: { type: 'string' },
       ta: { type: 'string' },
+      'eval-ta': { type: 'string' },
+      'eval-each-iteration': { type: 'boolean', default: false },
       k: { type: 'string' },
       'alpha-sob': { type: 'string' },
       batch: { type: 'string' },
@@ -149,6 +157,8 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentCon
   if (f.th !== undefined) p.horizon = positiveInteger(f.th, 'th');
   if (f.to !== undefined) p.historyLength = positiveInteger(f.to, 'to');
   if (f.ta !== undefined) p.actionsPerPlan = positiveInteger(f.ta, 'ta');
+  if (f['eval-ta'] !== undefined) p.evalActionsPerPlan = integers(f['eval-ta'], 'eval-ta');
+  if (f['eval-each-iteration']) p.evalEveryIteration = true;
   if (f.k !== undefined) p.diffusionSteps = positiveInteger(f.k, 'k');
   if (f['alpha-sob'] !== undefined) {
     p.alphaSob = Number(f['alpha-sob']);
@@ -156,7 +166,9 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentCon
   }
   if (f.batch !== undefined) p.diffusionBatch = positiveInteger(f.batch, 'batch');
   if (f['max-iterations'] !== undefined) p.maxIterations = positiveInteger(f['max-iterations'], 'max-iterations');
-  if (p.historyLength - 1 + p.actionsPerPlan > p.horizon) throw new RangeError(`--ta ${p.actionsPerPlan}: T_o - 1 + T_a must not exceed T_h = ${p.horizon}`);
+  for (const [flag, ta] of [['ta', p.actionsPerPlan], ...p.evalActionsPerPlan.map((v) => ['eval-ta', v] as const)] as const) {
+    if (p.historyLength - 1 + ta > p.horizon) throw new RangeError(`--${flag} ${ta}: T_o - 1 + T_a must not exceed T_h = ${p.horizon}`);
+  }
   const taskHorizon = taskByName(spec.task).horizon;
   if (p.horizon >= taskHorizon) throw new RangeError(`--th ${p.horizon}: must be shorter than the task horizon ${taskHorizon}`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

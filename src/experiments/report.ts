@@ -12,14 +12,27 @@ import type { MethodResult, SolverAloneResult, Stats } from '../learning/evaluat
 import { METHOD_INFO, type Method } from '../learning/methods.js';
 import type { Task } from '../tasks/index.js';
 import type { ExperimentConfig } from './config.js';
-import { histogram, lineChart } from './svg.js';
+import { histogram, lineChart, stroboscope } from './svg.js';
+
+/** The held-out evaluation of every method after one iteration of Alg. 1, at one T_a. */
+export interface RunEvaluation {
+  /** Alg. 1 iteration, from 1. */
+  iteration: number;
+  /** T_a of the diffusion policies' rollouts (the MLPs have none: they appear at Alg. 1's own T_a only). */
+  actionsPerPlan: number;
+  methods: Partial<Record<Method, MethodResult>>;
+}
 
 export interface ExperimentRun {
   nTraj: number;
   epochs: number;
-  methods: Partial<Record<Method, MethodResult>>;
-  /** Solver iterations of Alg. 1's collections, per "method/iteration" ("all/0": the shared first one). */
-  collections: Record<string, { rejected: number; cold: number[]; warm: number[] }>;
+  evaluations: RunEvaluation[];
+  /**
+   * Alg. 1's collections, per "method/iteration" ("all/0": the shared first one): rejected
+   * instances, solver iterations of every cold and warm solve, and how many of the kept
+   * trajectories came from the warm start (ArgminCost, Alg. 1 line 7).
+   */
+  collections: Record<string, { rejected: number; cold: number[]; warm: number[]; keptWarm: number }>;
 }
 
 export interface SeedResults {
@@ -48,6 +61,10 @@ export interface SummaryRow {
   label: string;
   nTraj: number;
   epochs: number;
+  /** Alg. 1 iteration the policy comes from (1 to n_algo). */
+  iteration: number;
+  /** T_a of the rollouts. */
+  actionsPerPlan: number;
   /** Seeds averaged. */
   seeds: number;
   /** The policy's own rollout cost J. */
@@ -103,29 +120,41 @@ function overSeeds(stats: Stats[]): Stats {
   return { mean: mean(stats.map((s) => s.mean)), median: mean(stats.map((s) => s.median)) };
 }
 
+/** Every (iteration, T_a) evaluated in any run, in order. */
+function evaluatedSettings(results: ExperimentResults): { iteration: number; actionsPerPlan: number }[] {
+  const keys = new Map<string, { iteration: number; actionsPerPlan: number }>();
+  for (const s of results.seeds) for (const r of s.runs) for (const e of r.evaluations) keys.set(`${e.iteration}/${e.actionsPerPlan}`, { iteration: e.iteration, actionsPerPlan: e.actionsPerPlan });
+  return [...keys.values()].sort((a, b) => a.iteration - b.iteration || a.actionsPerPlan - b.actionsPerPlan);
+}
+
 function summarize(results: ExperimentResults): { rows: SummaryRow[]; toAlone: SolverAloneRow | null } {
   const { config } = results;
   const rows: SummaryRow[] = [];
   for (const epochs of config.epochs) {
     for (const method of config.methods) {
       for (const nTraj of config.nTraj) {
-        const found = results.seeds.flatMap((s) => s.runs.filter((r) => r.nTraj === nTraj && r.epochs === epochs)
-          .map((r) => ({ alone: s.toAlone, result: r.methods[method] })))
-          .filter((m): m is { alone: SolverAloneResult; result: MethodResult } => m.result !== undefined);
-        if (found.length === 0) continue;
-        rows.push({
-          method,
-          label: METHOD_INFO[method].label,
-          nTraj,
-          epochs,
-          seeds: found.length,
-          policyCost: overSeeds(found.map((m) => m.result.policyCost)),
-          refinedCost: overSeeds(found.map((m) => m.result.refinedCost)),
-          solverIterations: { cold: overSeeds(found.map((m) => m.alone.iterations)), warm: overSeeds(found.map((m) => m.result.solverIterations)) },
-          solveSeconds: { cold: overSeeds(found.map((m) => m.alone.solveSeconds)), warm: overSeeds(found.map((m) => m.result.solveSeconds)) },
-          rolloutSeconds: mean(found.map((m) => m.result.rolloutSeconds)),
-          convergedRate: { cold: mean(found.map((m) => m.alone.convergedRate)), warm: mean(found.map((m) => m.result.refinedConvergedRate)) },
-        });
+        for (const { iteration, actionsPerPlan } of evaluatedSettings(results)) {
+          const found = results.seeds.flatMap((s) => s.runs.filter((r) => r.nTraj === nTraj && r.epochs === epochs)
+            .flatMap((r) => r.evaluations.filter((e) => e.iteration === iteration && e.actionsPerPlan === actionsPerPlan))
+            .map((e) => ({ alone: s.toAlone, result: e.methods[method] })))
+            .filter((m): m is { alone: SolverAloneResult; result: MethodResult } => m.result !== undefined);
+          if (found.length === 0) continue;
+          rows.push({
+            method,
+            label: METHOD_INFO[method].label,
+            nTraj,
+            epochs,
+            iteration,
+            actionsPerPlan,
+            seeds: found.length,
+            policyCost: overSeeds(found.map((m) => m.result.policyCost)),
+            refinedCost: overSeeds(found.map((m) => m.result.refinedCost)),
+            solverIterations: { cold: overSeeds(found.map((m) => m.alone.iterations)), warm: overSeeds(found.map((m) => m.result.solverIterations)) },
+            solveSeconds: { cold: overSeeds(found.map((m) => m.alone.solveSeconds)), warm: overSeeds(found.map((m) => m.result.solveSeconds)) },
+            rolloutSeconds: mean(found.map((m) => m.result.rolloutSeconds)),
+            convergedRate: { cold: mean(found.map((m) => m.alone.convergedRate)), warm: mean(found.map((m) => m.result.refinedConvergedRate)) },
+          });
+        }
       }
     }
   }
@@ -140,44 +169,123 @@ function summarize(results: ExperimentResults): { rows: SummaryRow[]; toAlone: S
   return { rows, toAlone };
 }
 
-const f = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+/** A number for a table: fixed digits, the infinite cost of diverged rollouts as such, '-' for none. */
+const f = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : v === Infinity ? 'inf' : '-');
+
+/** The rows of the main table: the last iteration evaluated, at Alg. 1's own T_a. */
+function mainRows(results: ExperimentResults, rows: SummaryRow[]): SummaryRow[] {
+  const last = Math.max(...rows.map((r) => r.iteration));
+  return rows.filter((r) => r.iteration === last && r.actionsPerPlan === results.config.actionsPerPlan);
+}
 
 function table(results: ExperimentResults, summary: ReturnType<typeof summarize>): string {
+  const { config } = results;
   const lines: string[] = [];
-  for (const epochs of results.config.epochs) {
-    lines.push(`Mean (median) over ${results.config.evalTasks} held-out tasks, epochs = ${epochs}, averaged over ${results.seeds.length} seed(s).`, '');
+  const main = mainRows(results, summary.rows);
+  const iterations = [...new Set(summary.rows.map((r) => r.iteration))];
+  for (const epochs of config.epochs) {
+    const after = config.nAlgo > 1 ? ` after ${Math.max(...iterations)} iteration(s) of Alg. 1` : '';
+    lines.push(`Mean (median) over ${config.evalTasks} held-out tasks, epochs = ${epochs}${after}, T_a = ${config.actionsPerPlan}, averaged over ${results.seeds.length} seed(s).`, '');
     lines.push('| method | n_traj | policy cost | refined cost | solver iterations (warm) | refined converged | rollout s |');
     lines.push('|---|---|---|---|---|---|---|');
-    for (const e of summary.rows.filter((r) => r.epochs === epochs)) {
+    for (const e of main.filter((r) => r.epochs === epochs)) {
       lines.push(`| ${e.label} | ${e.nTraj} | ${f(e.policyCost.mean)} (${f(e.policyCost.median)}) | ${f(e.refinedCost.mean)} (${f(e.refinedCost.median)}) | ${f(e.solverIterations.warm.mean, 1)} | ${f(100 * e.convergedRate.warm, 0)} % | ${f(e.rolloutSeconds, 3)} |`);
     }
     lines.push('');
   }
   if (summary.toAlone) {
     const a = summary.toAlone;
-    lines.push(`TO alone (cold guess): cost ${f(a.cost.mean)} (${f(a.cost.median)}), iterations ${f(a.solverIterations.mean, 1)} (${f(a.solverIterations.median, 1)}), converged ${f(100 * a.convergedRate, 0)} %.`);
+    lines.push(`TO alone (cold guess): cost ${f(a.cost.mean)} (${f(a.cost.median)}), iterations ${f(a.solverIterations.mean, 1)} (${f(a.solverIterations.median, 1)}), converged ${f(100 * a.convergedRate, 0)} %, ${f(a.solveSeconds.mean, 3)} s per solve.`);
   }
+  if (iterations.length > 1) lines.push('', ...iterationTable(summary.rows));
+  if (new Set(summary.rows.map((r) => r.actionsPerPlan)).size > 1) lines.push('', ...actionLengthTables(results, summary));
   if (results.interrupted) lines.push('', '**Interrupted**: these are the runs completed before Ctrl-C.');
   return lines.join('\n');
+}
+
+/** Mean policy and refined cost per Alg. 1 iteration (the main paper's Fig. 2a), at Alg. 1's T_a, first n_traj and epochs. */
+function iterationTable(rows: SummaryRow[]): string[] {
+  const first = rows[0];
+  const shown = rows.filter((r) => r.nTraj === first.nTraj && r.epochs === first.epochs && r.actionsPerPlan === first.actionsPerPlan);
+  const iterations = [...new Set(shown.map((r) => r.iteration))];
+  const lines = [
+    `Mean policy cost / refined cost after each iteration of Alg. 1 (n_traj ${first.nTraj}, epochs ${first.epochs}, T_a ${first.actionsPerPlan}):`, '',
+    `| method | ${iterations.map((i) => `iteration ${i}`).join(' | ')} |`,
+    `|---|${iterations.map(() => '---|').join('')}`,
+  ];
+  for (const label of [...new Set(shown.map((r) => r.label))]) {
+    const cells = iterations.map((i) => {
+      const r = shown.find((x) => x.label === label && x.iteration === i);
+      return r ? `${f(r.policyCost.mean)} / ${f(r.refinedCost.mean)}` : '-';
+    });
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+/** The main paper's Table 2c: per T_a, costs, refining iterations and times, for each diffusion method, after the last iteration. */
+function actionLengthTables(results: ExperimentResults, summary: ReturnType<typeof summarize>): string[] {
+  const last = Math.max(...summary.rows.map((r) => r.iteration));
+  const lines: string[] = [];
+  const a = summary.toAlone;
+  for (const label of [...new Set(summary.rows.map((r) => r.label))]) {
+    const rows = summary.rows.filter((r) => r.label === label && r.iteration === last && r.nTraj === summary.rows[0].nTraj && r.epochs === summary.rows[0].epochs);
+    if (rows.length < 2) continue;
+    rows.sort((x, y) => x.actionsPerPlan - y.actionsPerPlan);
+    const alone = (v: string) => (a ? ` ${v} |` : '');
+    lines.push(`${label} at several T_a (n_traj ${rows[0].nTraj}, epochs ${rows[0].epochs}, iteration ${last}; mean over held-out tasks):`, '');
+    lines.push(`| T_a | ${rows.map((r) => r.actionsPerPlan).join(' | ')} |${a ? ' TO alone |' : ''}`);
+    lines.push(`|---|${rows.map(() => '---|').join('')}${a ? '---|' : ''}`);
+    lines.push(`| policy cost | ${rows.map((r) => f(r.policyCost.mean)).join(' | ')} |${alone('-')}`);
+    lines.push(`| refined cost | ${rows.map((r) => f(r.refinedCost.mean)).join(' | ')} |${alone(a ? f(a.cost.mean) : '')}`);
+    lines.push(`| TO iterations | ${rows.map((r) => f(r.solverIterations.warm.mean, 1)).join(' | ')} |${alone(a ? f(a.solverIterations.mean, 1) : '')}`);
+    lines.push(`| rollout s | ${rows.map((r) => f(r.rolloutSeconds, 3)).join(' | ')} |${alone('-')}`);
+    lines.push(`| solving s | ${rows.map((r) => f(r.solveSeconds.warm.mean, 3)).join(' | ')} |${alone(a ? f(a.solveSeconds.mean, 3) : '')}`);
+    lines.push(`| total s | ${rows.map((r) => f(r.rolloutSeconds + r.solveSeconds.warm.mean, 3)).join(' | ')} |${alone(a ? f(a.solveSeconds.mean, 3) : '')}`);
+    lines.push(`| refined converged | ${rows.map((r) => `${f(100 * r.convergedRate.warm, 0)} %`).join(' | ')} |${alone(a ? `${f(100 * a.convergedRate, 0)} %` : '')}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+/** The evaluation the figures show: the last one of a run at Alg. 1's own T_a. */
+function mainEvaluation(run: ExperimentRun, config: ExperimentConfig): RunEvaluation | undefined {
+  return run.evaluations.filter((e) => e.actionsPerPlan === config.actionsPerPlan).at(-1);
 }
 
 function plots(out: string, task: Task, results: ExperimentResults, summary: ReturnType<typeof summarize>): void {
   const { config } = results;
   const label = (m: Method) => METHOD_INFO[m].label;
-  const firstEpochs = summary.rows.filter((r) => r.epochs === config.epochs[0]);
+  const main = mainRows(results, summary.rows).filter((r) => r.epochs === config.epochs[0]);
   const series = config.methods.map((m) => {
-    const rows = firstEpochs.filter((r) => r.method === m);
+    const rows = main.filter((r) => r.method === m);
     return { name: label(m), x: rows.map((r) => r.nTraj), y: rows.map((r) => r.policyCost.mean) };
   });
   if (summary.toAlone) series.push({ name: 'TO alone', x: [0], y: [summary.toAlone.cost.mean], reference: true } as never);
   write(join(out, 'cost_vs_ntraj.svg'), lineChart(`${task.title}: mean policy cost vs training trajectories`, 'n_traj', 'mean cost J', series));
 
+  const iterations = [...new Set(summary.rows.map((r) => r.iteration))];
+  if (iterations.length > 1) {
+    const first = summary.rows[0];
+    const shown = summary.rows.filter((r) => r.nTraj === first.nTraj && r.epochs === first.epochs && r.actionsPerPlan === config.actionsPerPlan);
+    const curves = config.methods.flatMap((m) => {
+      const rows = shown.filter((r) => r.method === m);
+      return [
+        { name: `${label(m)}`, x: rows.map((r) => r.iteration), y: rows.map((r) => r.policyCost.mean) },
+        { name: `${label(m)} refined`, x: rows.map((r) => r.iteration), y: rows.map((r) => r.refinedCost.mean) },
+      ];
+    });
+    if (summary.toAlone) curves.push({ name: 'TO alone', x: [1], y: [summary.toAlone.cost.mean], reference: true } as never);
+    write(join(out, 'cost_vs_iteration.svg'), lineChart(`${task.title}: mean cost vs Alg. 1 iteration (n_traj = ${first.nTraj})`, 'iteration', 'mean cost J', curves));
+  }
+
   const first = results.seeds[0];
-  const lastRun = first?.runs[first.runs.length - 1];
-  if (!first || !lastRun) return;
+  const lastRun = first?.runs.at(-1);
+  const evaluation = lastRun && mainEvaluation(lastRun, config);
+  if (!first || !lastRun || !evaluation) return;
   const samples = [{ name: 'cold (TO alone)', values: first.toAlone.perTask.iterations }];
   for (const m of config.methods) {
-    const r = lastRun.methods[m];
+    const r = evaluation.methods[m];
     if (r) samples.push({ name: `warm from ${label(m)}`, values: r.perTask.iterations });
   }
   write(join(out, 'solver_iterations.svg'), histogram(`Solver iterations, n_traj = ${lastRun.nTraj} (seed ${first.seed})`, 'iterations', samples));
@@ -186,7 +294,7 @@ function plots(out: string, task: Task, results: ExperimentResults, summary: Ret
   const time = (n: number) => Array.from({ length: n }, (_, t) => t * task.dynamics.dt);
   const { state, control } = task.plot;
   for (const m of config.methods) {
-    const r = lastRun.methods[m];
+    const r = evaluation.methods[m];
     if (!r) continue;
     const states = [];
     const controls = [];
@@ -199,7 +307,15 @@ function plots(out: string, task: Task, results: ExperimentResults, summary: Ret
     controls.push({ name: 'solver, task 0', x: time(sol.us.length), y: sol.us.map((u) => u[control.index]) });
     write(join(out, `trajectories_${m}.svg`), lineChart(`${label(m)} rollouts (n_traj = ${lastRun.nTraj}): ${state.label}`, 'time (s)', state.label, states));
     write(join(out, `controls_${m}.svg`), lineChart(`${label(m)} rollouts (n_traj = ${lastRun.nTraj}): ${control.label}`, 'time (s)', control.label, controls));
+    if (task.skeleton) write(join(out, `stroboscope_${m}.svg`), strobe(task, `${label(m)}, held-out task 0`, r.rollouts.xs[0]));
   }
+  if (task.skeleton) write(join(out, 'stroboscope_to-alone.svg'), strobe(task, 'TO alone, held-out task 0', first.toAlone.solutions[0].xs));
+}
+
+/** Every 10th state of a trajectory as a pose of the task's skeleton. */
+function strobe(task: Task, title: string, xs: readonly ArrayLike<number>[]): string {
+  const poses = xs.filter((_, t) => t % 10 === 0 || t === xs.length - 1).map((x) => task.skeleton!(Array.from(x)));
+  return stroboscope(`${task.title}: ${title}`, '(m)', '(m)', poses);
 }
 
 /** The raw results without the bulky parts (rollouts, solutions). */
@@ -209,7 +325,10 @@ function rawSeeds(results: ExperimentResults): unknown[] {
     toAlone: { ...s.toAlone, solutions: undefined },
     runs: s.runs.map((r) => ({
       ...r,
-      methods: Object.fromEntries(Object.entries(r.methods).map(([m, v]) => [m, { ...v, rollouts: undefined }])),
+      evaluations: r.evaluations.map((e) => ({
+        ...e,
+        methods: Object.fromEntries(Object.entries(e.methods).map(([m, v]) => [m, { ...v, rollouts: undefined }])),
+      })),
     })),
   }));
 }

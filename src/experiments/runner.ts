@@ -2,7 +2,8 @@
  * The experiment runner every experiment script shares: for each seed, the solver alone on
  * held-out instances ("TO alone"), then for each n_traj and epoch budget, Alg. 1 (collect,
  * train every method, n_algo times: learning/interplay.ts) and the evaluation of every
- * trained policy alone and as the solver's warm start. Solves and trainings run as jobs on
+ * trained policy alone and as the solver's warm start, after the last iteration or after
+ * each (the main paper's Fig. 2a), at one or several T_a (its Table 2c). Solves and trainings run as jobs on
  * one worker pool. After every completed run it rewrites the output folder (config.json,
  * results.json, results.md, plots: report.ts), and Ctrl-C stops at the next step with the
  * results so far on disk.
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { Rng } from '../autodiff/index.js';
 import { loadPolicy } from '../diffusion/index.js';
 import { taskSolver } from '../learning/collect.js';
-import { type EvaluatedPolicy, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
+import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
 import { interplay } from '../learning/interplay.js';
 import { METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, mlpFromArtifact } from '../learning/methods.js';
 import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
@@ -23,7 +24,7 @@ import { JobPool } from '../learning/workers/jobs.js';
 import { type Task, taskByName } from '../tasks/index.js';
 import { type ExperimentConfig, type ExperimentSpec, helpText, parseConfig } from './config.js';
 import { Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
-import { type ExperimentResults, type SeedResults, writeReport } from './report.js';
+import { type ExperimentResults, type ExperimentRun, type RunEvaluation, type SeedResults, writeReport } from './report.js';
 
 /** The training settings of a configuration (what a training job needs). */
 function trainingSettings(c: ExperimentConfig): TrainingSettings {
@@ -31,18 +32,25 @@ function trainingSettings(c: ExperimentConfig): TrainingSettings {
   return { horizon, historyLength, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims };
 }
 
-/** A trained artifact as a policy the evaluation can roll out. */
-function evaluatedFrom(task: Task, method: Method, artifact: TrainedArtifact, config: ExperimentConfig, seed: number): EvaluatedPolicy {
+/** A trained artifact as a policy to roll out, diffusion policies with T_a actions per plan. */
+function evaluatedFrom(task: Task, method: Method, artifact: TrainedArtifact, actionsPerPlan: number, seed: number): EvaluatedPolicy {
   if (artifact.kind === 'mlp') return mlpEvaluated(method, mlpFromArtifact(artifact), task.dynamics);
   const rng = new Rng(seed * 7919 + 99);
-  return diffusionEvaluated(method, loadPolicy(artifact.policyPath), task.dynamics, { actionsPerPlan: config.actionsPerPlan, rng });
+  return diffusionEvaluated(method, loadPolicy(artifact.policyPath), task.dynamics, { actionsPerPlan, rng });
 }
 
-/** Train every method on its buffer, concurrently on the pool, the longest jobs first; policies in config order. */
+/** The T_a values a run evaluates: Alg. 1's own first, then the extra ones in increasing order. */
+export function evaluatedActionLengths(config: ExperimentConfig): number[] {
+  const extra = [...new Set(config.evalActionsPerPlan)].filter((t) => t !== config.actionsPerPlan).sort((a, b) => a - b);
+  return [config.actionsPerPlan, ...extra];
+}
+
+type Buffers = Map<Method, { xs: Float64Array[]; us: Float64Array[]; K: Float64Array[]; fx: Float64Array[]; fu: Float64Array[] }[]>;
+
+/** Train every method on its buffer, concurrently on the pool, the longest jobs first; artifacts in config order. */
 async function trainMethods(
-  pool: JobPool, task: Task, config: ExperimentConfig, run: { seed: number; nTraj: number; epochs: number },
-  buffers: Map<Method, { xs: Float64Array[]; us: Float64Array[]; K: Float64Array[]; fx: Float64Array[]; fu: Float64Array[] }[]>, iteration: number,
-): Promise<EvaluatedPolicy[]> {
+  pool: JobPool, task: Task, config: ExperimentConfig, run: { seed: number; nTraj: number; epochs: number }, buffers: Buffers, iteration: number,
+): Promise<TrainedArtifact[]> {
   const { seed, nTraj, epochs } = run;
   const progress = new MultiProgress();
   const order = [...config.methods].sort((a, b) => METHOD_INFO[b].relativeCost - METHOD_INFO[a].relativeCost);
@@ -60,8 +68,26 @@ async function trainMethods(
     const label = `${method} (n_traj ${nTraj})`;
     trained.set(method, pool.train(job, ({ done, total, loss }) => progress.update(label, done, total, `loss ${loss.toExponential(2)}`)));
   }
-  const artifacts = await Promise.all(config.methods.map((method) => trained.get(method)!));
-  return config.methods.map((method, i) => evaluatedFrom(task, method, artifacts[i], config, seed));
+  return Promise.all(config.methods.map((method) => trained.get(method)!));
+}
+
+/** Evaluate every method's trained artifact on the held-out instances, at each T_a (the MLPs, which have none, once). */
+async function evaluateMethods(
+  task: Task, config: ExperimentConfig, seed: number, artifacts: ReadonlyMap<Method, TrainedArtifact>, ctx: EvaluationContext, iteration: number,
+): Promise<RunEvaluation[]> {
+  const evaluations: RunEvaluation[] = [];
+  for (const actionsPerPlan of evaluatedActionLengths(config)) {
+    const methods: Partial<Record<Method, MethodResult>> = {};
+    for (const method of config.methods) {
+      const artifact = artifacts.get(method)!;
+      if (artifact.kind === 'mlp' && actionsPerPlan !== config.actionsPerPlan) continue;
+      checkInterrupted();
+      console.log(`seed ${seed}, iteration ${iteration}: evaluating ${method}${artifact.kind === 'diffusion' ? ` at T_a = ${actionsPerPlan}` : ''}`);
+      methods[method] = await evaluatePolicy(evaluatedFrom(task, method, artifact, actionsPerPlan, seed), ctx);
+    }
+    evaluations.push({ iteration, actionsPerPlan, methods });
+  }
+  return evaluations;
 }
 
 function atomicWrite(path: string, text: string): void {
@@ -91,7 +117,10 @@ export async function runExperiment(config: ExperimentConfig): Promise<Experimen
       results.seeds.push(seedResult);
       for (const nTraj of config.nTraj) {
         for (const epochs of config.epochs) {
-          const { policies, collections } = await interplay({
+          const artifacts = new Map<Method, TrainedArtifact>();
+          const run: ExperimentRun = { nTraj, epochs, evaluations: [], collections: {} };
+          seedResult.runs.push(run);
+          const { collections } = await interplay({
             methods: config.methods,
             iterations: config.nAlgo,
             trajectories: nTraj,
@@ -100,16 +129,24 @@ export async function runExperiment(config: ExperimentConfig): Promise<Experimen
             sampleInstance: () => task.sampleInstance(rng),
             checkpoint: checkInterrupted,
             log: (message) => console.log(`seed ${seed}, n_traj ${nTraj}, ${message}`),
-            train: (buffers, iteration) => trainMethods(pool, task, config, { seed, nTraj, epochs }, buffers, iteration),
+            train: async (buffers, iteration) => {
+              const trained = await trainMethods(pool, task, config, { seed, nTraj, epochs }, buffers, iteration);
+              config.methods.forEach((method, i) => artifacts.set(method, trained[i]));
+              // Alg. 1's rollouts (warm starts of the next iteration's solves) use the training T_a.
+              return config.methods.map((method, i) => evaluatedFrom(task, method, trained[i], config.actionsPerPlan, seed));
+            },
+            afterIteration: async (iteration) => {
+              if (!config.evalEveryIteration && iteration !== config.nAlgo - 1) return;
+              run.evaluations.push(...await evaluateMethods(task, config, seed, artifacts, ctx, iteration + 1));
+              writeReport(config.out, task, results);
+            },
           });
-          const methods: Partial<Record<Method, MethodResult>> = {};
-          for (const method of config.methods) {
-            checkInterrupted();
-            console.log(`seed ${seed}, n_traj ${nTraj}: evaluating ${method}`);
-            methods[method] = await evaluatePolicy(policies.get(method)!, ctx);
-          }
-          const summary = Object.fromEntries(Object.entries(collections).map(([k, c]) => [k, { rejected: c.rejected, cold: c.coldIterations, warm: c.warmIterations }]));
-          seedResult.runs.push({ nTraj, epochs, methods, collections: summary });
+          run.collections = Object.fromEntries(Object.entries(collections).map(([k, c]) => [k, {
+            rejected: c.rejected,
+            cold: c.coldIterations,
+            warm: c.warmIterations,
+            keptWarm: c.trajectories.filter((t) => t.source === 'warm').length,
+          }]));
           writeReport(config.out, task, results);
         }
       }

@@ -95,3 +95,30 @@ export function histogram(title: string, xLabel: string, samples: { name: string
   }).join('')).join('\n');
   return frame(title, xLabel, 'tasks', [lo, lo + bins * width], yr, body, samples.map((s) => s.name));
 }
+
+/**
+ * A stroboscopic figure of a planar linkage: the chain of points (base, joints, end
+ * effector) drawn at several instants, fading from light (start) to dark (end), on equal
+ * axis scales so that the links keep their lengths.
+ */
+export function stroboscope(title: string, xLabel: string, yLabel: string, poses: number[][][]): string {
+  const xs = poses.flatMap((pose) => pose.map((p) => p[0]));
+  const ys = poses.flatMap((pose) => pose.map((p) => p[1]));
+  let xr = range(xs, 0.08);
+  let yr = range(ys, 0.08);
+  // Equal units per pixel on both axes: widen the range that is narrow for its side.
+  const scale = Math.max((xr[1] - xr[0]) / (W - M.left - M.right), (yr[1] - yr[0]) / (H - M.top - M.bottom));
+  const widen = (r: [number, number], pixels: number): [number, number] => {
+    const mid = (r[0] + r[1]) / 2;
+    return [mid - (scale * pixels) / 2, mid + (scale * pixels) / 2];
+  };
+  xr = widen(xr, W - M.left - M.right);
+  yr = widen(yr, H - M.top - M.bottom);
+  const body = poses.map((pose, k) => {
+    const opacity = (0.15 + 0.85 * (k / Math.max(1, poses.length - 1))).toFixed(2);
+    const points = pose.map((p) => `__X(${p[0]}),__Y(${p[1]})`).join(' ');
+    const tip = pose[pose.length - 1];
+    return `<polyline points="${points}" fill="none" stroke="${COLORS[0]}" stroke-opacity="${opacity}" stroke-width="2"/><circle cx="__X(${tip[0]})" cy="__Y(${tip[1]})" r="2.5" fill="${COLORS[1]}" fill-opacity="${opacity}"/>`;
+  }).join('\n');
+  return frame(title, xLabel, yLabel, xr, yr, body, []);
+}

@@ -13,6 +13,8 @@ import type { TrajectorySolver } from './collect.js';
 export interface PolicyRollout {
   xs: Float64Array[][];
   us: Float64Array[][];
+  /** Tasks whose state blew up (their trajectory holds the last finite state from then on). */
+  diverged: boolean[];
 }
 
 export interface EvaluatedPolicy {
@@ -47,7 +49,7 @@ export interface MethodResult {
   rolloutSeconds: number;
   /** Seconds per warm-started solve (the solver's own clock, on a worker). */
   solveSeconds: Stats;
-  perTask: { policyCost: number[]; refinedCost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[] };
+  perTask: { policyCost: number[]; refinedCost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[]; diverged: boolean[] };
   /** The rollouts themselves, for plots. */
   rollouts: PolicyRollout;
 }
@@ -85,7 +87,8 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
   policy.rollout([instances[0]], task.horizon);
   const rolloutSeconds = (performance.now() - t0) / 1000;
   const rollouts = policy.rollout(instances, task.horizon);
-  const policyCost = instances.map((instance, i) => trajectoryCost(task.problem(instance), rollouts.xs[i], rollouts.us[i]));
+  // A diverged rollout failed: its cost is infinite (null in results.json), not the held state's.
+  const policyCost = instances.map((instance, i) => (rollouts.diverged[i] ? Infinity : trajectoryCost(task.problem(instance), rollouts.xs[i], rollouts.us[i])));
   const refined = solveRecord(await Promise.all(
     instances.map((instance, i) => ctx.solver.solve(instance, { xs: rollouts.xs[i], us: rollouts.us[i] } satisfies InitialGuess)),
   ));
@@ -97,7 +100,7 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
     refinedConvergedRate: refined.convergedRate,
     rolloutSeconds,
     solveSeconds: refined.solveSeconds,
-    perTask: { policyCost, refinedCost, iterations, converged, solveSeconds },
+    perTask: { policyCost, refinedCost, iterations, converged, solveSeconds, diverged: rollouts.diverged },
     rollouts,
   };
 }

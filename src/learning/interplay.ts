@@ -22,6 +22,8 @@ export interface InterplayOptions<M extends string> {
   sampleInstance: () => TaskInstance;
   /** Train every method on its buffer (concurrently if it likes); returns the policies in order. */
   train: (buffers: Map<M, SolvedTrajectory[]>, iteration: number) => Promise<EvaluatedPolicy[]>;
+  /** Called after every iteration's training (to evaluate the policies, say). */
+  afterIteration?: (iteration: number, policies: ReadonlyMap<M, EvaluatedPolicy>) => Promise<void>;
   /** Called between steps; throw to stop (Ctrl-C). */
   checkpoint?: () => void;
   log?: (message: string) => void;
@@ -65,6 +67,7 @@ export async function interplay<M extends string>(options: InterplayOptions<M>):
     options.checkpoint?.();
     const trained = await options.train(buffers, iteration);
     options.methods.forEach((m, i) => policies.set(m, trained[i]));
+    await options.afterIteration?.(iteration, policies);
   }
   return { policies, collections };
 }

@@ -5,24 +5,42 @@
  */
 import { ConcreteTensor, type Rng, type Tensor, tensor } from '../autodiff/index.js';
 import { type DiffusionPolicy, rollout } from '../diffusion/index.js';
-import type { DiscreteDynamics } from '../dynamics/index.js';
+import { type DiscreteDynamics, NonFiniteResultError } from '../dynamics/index.js';
 import type { TaskInstance } from '../tasks/index.js';
 import type { EvaluatedPolicy, PolicyRollout } from './evaluate.js';
 import { type MlpPolicy, mlpAction } from './mlp-policy.js';
 
-/** Batched steps of the compiled dynamics: x [B, nx], u [B, nu] -> [B, nx]. */
-export function batchedStep(dynamics: DiscreteDynamics, x: Tensor, u: Tensor): ConcreteTensor {
-  const B = x.shape[0];
-  const { nx, nu } = dynamics;
-  const xs = x.concrete().data;
-  const us = u.concrete().data;
-  const out = new Float64Array(B * nx);
-  const next = new Float64Array(nx);
-  for (let b = 0; b < B; b++) {
-    dynamics.step(xs.subarray(b * nx, (b + 1) * nx), us.subarray(b * nu, (b + 1) * nu), next);
-    out.set(next, b * nx);
-  }
-  return new ConcreteTensor(out, [B, nx]);
+/**
+ * Batched steps of the compiled dynamics, x [B, nx], u [B, nu] -> [B, nx], that stop a task
+ * whose state blows up: a policy can drive a system until its step is no longer finite (an
+ * MLP spinning the double pendulum faster every step, say). Such a task is marked in
+ * `diverged` and keeps its last finite state from then on, so the rest of the batch rolls on;
+ * the evaluation counts its cost as infinite rather than reading the held state as a result.
+ */
+export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolean[]) {
+  return (x: Tensor, u: Tensor): ConcreteTensor => {
+    const B = x.shape[0];
+    const { nx, nu } = dynamics;
+    const xs = x.concrete().data;
+    const us = u.concrete().data;
+    const out = new Float64Array(B * nx);
+    const next = new Float64Array(nx);
+    for (let b = 0; b < B; b++) {
+      const state = xs.subarray(b * nx, (b + 1) * nx);
+      if (!diverged[b]) {
+        try {
+          dynamics.step(state, us.subarray(b * nu, (b + 1) * nu), next);
+          out.set(next, b * nx);
+          continue;
+        } catch (error) {
+          if (!(error instanceof NonFiniteResultError)) throw error;
+          diverged[b] = true;
+        }
+      }
+      out.set(state, b * nx);
+    }
+    return new ConcreteTensor(out, [B, nx]);
+  };
 }
 
 /** The start states of a batch of instances, [B, nx]. */
@@ -46,16 +64,18 @@ export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: Discrete
     name,
     rollout(instances, T): PolicyRollout {
       const B = instances.length;
+      const diverged = new Array<boolean>(B).fill(false);
+      const step = divergenceAwareStep(dynamics, diverged);
       let x: Tensor = startStates(instances, dynamics);
       const xs: Tensor[] = [x];
       const us: Tensor[] = [];
       for (let t = 0; t < T; t++) {
         const u = mlpAction(policy, policy.params, x).concrete();
         us.push(u);
-        x = batchedStep(dynamics, x, u);
+        x = step(x, u);
         xs.push(x);
       }
-      return { xs: perTask(xs, B), us: perTask(us, B) };
+      return { xs: perTask(xs, B), us: perTask(us, B), diverged };
     },
   };
 }
@@ -73,8 +93,9 @@ export function diffusionEvaluated(name: string, policy: DiffusionPolicy, dynami
     name,
     rollout(instances, T): PolicyRollout {
       const B = instances.length;
+      const diverged = new Array<boolean>(B).fill(false);
       const x0 = startStates(instances, dynamics);
-      const result = rollout(policy, { step: (x, u) => batchedStep(dynamics, x, u) }, x0, undefined, options.rng, {
+      const result = rollout(policy, { step: divergenceAwareStep(dynamics, diverged) }, x0, undefined, options.rng, {
         T,
         actionsPerPlan: options.actionsPerPlan,
         actionKind: 'torque',
@@ -88,7 +109,7 @@ export function diffusionEvaluated(name: string, policy: DiffusionPolicy, dynami
       const nu = dynamics.nu;
       for (let t = 0; t <= T; t++) xs.push(sliceTime(X, t, T + 1, nx));
       for (let t = 0; t < T; t++) us.push(sliceTime(U, t, T, nu));
-      return { xs: perTask(xs, B), us: perTask(us, B) };
+      return { xs: perTask(xs, B), us: perTask(us, B), diverged };
     },
   };
 }
