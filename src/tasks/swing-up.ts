@@ -72,10 +72,14 @@ export function swingUpTask(spec: SwingUpSpec): Task {
     plot: nq === 1
       ? { state: { index: 0, label: 'q (rad)' }, control: { index: 0, label: 'u (N m)' } }
       : { state: { index: 0, label: 'q1 (rad)' }, control: { index: 0, label: 'u1 (N m)' } },
+    // The joints rotate about x: the figure's plane is (y, z).
     skeleton(x) {
-      const data = forwardKinematics(dynamics.model, tensor(x.slice(0, nq)));
-      const joints = data.oMi.map((placement) => placement.p.toArray());
-      return [...joints, dynamics.frameTranslation(tensor(x.slice(0, nq))).toArray()];
+      const q = tensor(x.slice(0, nq));
+      const points = [...forwardKinematics(dynamics.model, q).oMi.map((placement) => placement.p), dynamics.frameTranslation(q)];
+      return points.map((p) => {
+        const [, y, z] = p.toArray();
+        return [y, z];
+      });
     },
   };
 }

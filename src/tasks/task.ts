@@ -62,6 +62,6 @@ export interface Task {
   /** o_t from a state history [B, T_o, nx] -> [B, T_o, no]; absent where o_t = x_t. */
   readonly observe?: (xHist: Tensor) => Tensor;
   readonly plot: PlotChannels;
-  /** The robot's joints and end effector in the world for a state (3-D points), for stroboscopic figures. */
-  skeleton?(x: readonly number[]): number[][];
+  /** The robot's joints and end effector for a state, as points of the figure's plane (stroboscopic figures). */
+  skeleton?(x: readonly number[]): [number, number][];
 }
