@@ -3,10 +3,10 @@
  * held-out instances ("TO alone"), then for each n_traj and epoch budget, Alg. 1 (collect,
  * train every method, n_algo times: learning/interplay.ts) and the evaluation of every
  * trained policy alone and as the solver's warm start, after the last iteration or after
- * each (the main paper's Fig. 2a), at one or several T_a (its Table 2c). Solves and trainings run as jobs on
- * one worker pool. After every completed run it rewrites the output folder (config.json,
- * results.json, results.md, plots: report.ts), and Ctrl-C stops at the next step with the
- * results so far on disk.
+ * each (the main paper's Fig. 2a), at one or several T_a (its Table 2c). Solves and
+ * trainings run as jobs on one worker pool. After every evaluation it rewrites the output
+ * folder (config.json, results.json, results.md, plots: report.ts), and Ctrl-C stops at the
+ * next step with the results so far on disk.
  *
  * Seeds: training instances come from Rng(seed), held-out ones from Rng(1_000_003 + seed),
  * so the evaluation never sees a training instance and every method meets the same ones.
@@ -18,7 +18,9 @@ import { loadPolicy } from '../diffusion/index.js';
 import { taskSolver } from '../learning/collect.js';
 import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
 import { interplay } from '../learning/interplay.js';
-import { METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, mlpFromArtifact } from '../learning/methods.js';
+import {
+  METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, type TrainingTrajectory, mlpFromArtifact,
+} from '../learning/methods.js';
 import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
 import { JobPool } from '../learning/workers/jobs.js';
 import { type Task, taskByName } from '../tasks/index.js';
@@ -40,16 +42,14 @@ function evaluatedFrom(task: Task, method: Method, artifact: TrainedArtifact, ac
 }
 
 /** The T_a values a run evaluates: Alg. 1's own first, then the extra ones in increasing order. */
-export function evaluatedActionLengths(config: ExperimentConfig): number[] {
+function evaluatedActionLengths(config: ExperimentConfig): number[] {
   const extra = [...new Set(config.evalActionsPerPlan)].filter((t) => t !== config.actionsPerPlan).sort((a, b) => a - b);
   return [config.actionsPerPlan, ...extra];
 }
 
-type Buffers = Map<Method, { xs: Float64Array[]; us: Float64Array[]; K: Float64Array[]; fx: Float64Array[]; fu: Float64Array[] }[]>;
-
 /** Train every method on its buffer, concurrently on the pool, the longest jobs first; artifacts in config order. */
 async function trainMethods(
-  pool: JobPool, task: Task, config: ExperimentConfig, run: { seed: number; nTraj: number; epochs: number }, buffers: Buffers, iteration: number,
+  pool: JobPool, task: Task, config: ExperimentConfig, run: { seed: number; nTraj: number; epochs: number }, buffers: Map<Method, TrainingTrajectory[]>, iteration: number,
 ): Promise<TrainedArtifact[]> {
   const { seed, nTraj, epochs } = run;
   const progress = new MultiProgress();
