@@ -43,12 +43,7 @@ export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolea
   };
 }
 
-/** The start states of a batch of instances, [B, nx]. */
-function startStates(instances: readonly TaskInstance[], dynamics: DiscreteDynamics): Tensor {
-  return tensor(instances.flatMap((instance) => instance.x0), [instances.length, dynamics.nx]);
-}
-
-/** Split [B, n] rows of a sequence of tensors into per-task arrays of Float64Arrays. */
+/** Per-task arrays of a batch's time series, from one [B, n] tensor per time step. */
 function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
   const tasks: Float64Array[][] = Array.from({ length: B }, () => []);
   for (const t of sequence) {
@@ -59,14 +54,29 @@ function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
   return tasks;
 }
 
+/** Per-task arrays of a batch's time series, from one [B, steps, n] tensor. */
+function perTaskFromBatch(x: Tensor): Float64Array[][] {
+  const [B, steps, n] = x.shape;
+  const d = x.concrete().data;
+  return Array.from({ length: B }, (_, b) => Array.from({ length: steps }, (_, t) => Float64Array.from(d.subarray((b * steps + t) * n, (b * steps + t + 1) * n))));
+}
+
+type Step = (x: Tensor, u: Tensor) => Tensor;
+
+/** A batch of closed-loop rollouts: `simulate` drives the divergence-aware dynamics from the instances' start states. */
+function batchRollout(
+  dynamics: DiscreteDynamics, instances: readonly TaskInstance[], simulate: (x0: Tensor, step: Step) => { xs: Float64Array[][]; us: Float64Array[][] },
+): PolicyRollout {
+  const diverged = new Array<boolean>(instances.length).fill(false);
+  const x0 = tensor(instances.flatMap((instance) => instance.x0), [instances.length, dynamics.nx]);
+  return { ...simulate(x0, divergenceAwareStep(dynamics, diverged)), diverged };
+}
+
 export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: DiscreteDynamics): EvaluatedPolicy {
   return {
     name,
-    rollout(instances, T): PolicyRollout {
-      const B = instances.length;
-      const diverged = new Array<boolean>(B).fill(false);
-      const step = divergenceAwareStep(dynamics, diverged);
-      let x: Tensor = startStates(instances, dynamics);
+    rollout: (instances, T) => batchRollout(dynamics, instances, (x0, step) => {
+      let x = x0;
       const xs: Tensor[] = [x];
       const us: Tensor[] = [];
       for (let t = 0; t < T; t++) {
@@ -75,8 +85,8 @@ export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: Discrete
         x = step(x, u);
         xs.push(x);
       }
-      return { xs: perTask(xs, B), us: perTask(us, B), diverged };
-    },
+      return { xs: perTask(xs, instances.length), us: perTask(us, instances.length) };
+    }),
   };
 }
 
@@ -91,33 +101,14 @@ export interface DiffusionRolloutOptions {
 export function diffusionEvaluated(name: string, policy: DiffusionPolicy, dynamics: DiscreteDynamics, options: DiffusionRolloutOptions): EvaluatedPolicy {
   return {
     name,
-    rollout(instances, T): PolicyRollout {
-      const B = instances.length;
-      const diverged = new Array<boolean>(B).fill(false);
-      const x0 = startStates(instances, dynamics);
-      const result = rollout(policy, { step: divergenceAwareStep(dynamics, diverged) }, x0, undefined, options.rng, {
+    rollout: (instances, T) => batchRollout(dynamics, instances, (x0, step) => {
+      const result = rollout(policy, { step }, x0, undefined, options.rng, {
         T,
         actionsPerPlan: options.actionsPerPlan,
         actionKind: 'torque',
         kRollout: options.kRollout,
       });
-      const xs: Tensor[] = [];
-      const us: Tensor[] = [];
-      const X = result.xs.concrete();
-      const U = result.us.concrete();
-      const nx = dynamics.nx;
-      const nu = dynamics.nu;
-      for (let t = 0; t <= T; t++) xs.push(sliceTime(X, t, T + 1, nx));
-      for (let t = 0; t < T; t++) us.push(sliceTime(U, t, T, nu));
-      return { xs: perTask(xs, B), us: perTask(us, B), diverged };
-    },
+      return { xs: perTaskFromBatch(result.xs), us: perTaskFromBatch(result.us) };
+    }),
   };
-}
-
-/** Row t of a [B, steps, n] tensor, as [B, n]. */
-function sliceTime(x: ConcreteTensor, t: number, steps: number, n: number): ConcreteTensor {
-  const B = x.shape[0];
-  const out = new Float64Array(B * n);
-  for (let b = 0; b < B; b++) out.set(x.data.subarray((b * steps + t) * n, (b * steps + t + 1) * n), b * n);
-  return new ConcreteTensor(out, [B, n]);
 }
