@@ -71,9 +71,16 @@ export interface EvaluationContext {
   solver: TrajectorySolver;
 }
 
+/**
+ * Largest dynamics gap of a returned trajectory whose cost counts. A solve that stopped with
+ * larger gaps (FDDP stopped early) or a non-finite cost returned no trajectory of the system:
+ * its cost is infinite, as a diverged rollout's, rather than the number of an infeasible iterate.
+ */
+const FEASIBLE_GAP = 1e-6;
+
 /** What every set of solves reports: per instance, and the statistics over them. */
 function solveRecord(solutions: readonly OcpSolution[]) {
-  const cost = solutions.map((s) => s.cost);
+  const cost = solutions.map((s) => (Number.isFinite(s.cost) && s.feasibility <= FEASIBLE_GAP ? s.cost : Infinity));
   const iterations = solutions.map((s) => s.iterations);
   const converged = solutions.map((s) => s.converged);
   const solveSeconds = solutions.map((s) => s.timings.totalMs / 1000);
