@@ -15,7 +15,9 @@
  *   reference  plain loops, the readable definitions (reference.ts)         float64 + float32
  *   ts         packed, register-blocked plain TypeScript (gemm-core.ts)     float64 + float32
  *   wasm       WebAssembly SIMD: the same packing for matmul, windowed       float64 + float32
- *              convolutions without im2col (conv1d-window.ts, wasm/)
+ *              convolutions without im2col (conv1d-window.ts, wasm/); float32
+ *              matmuls on float32 tiles (matmul-f32.ts), and float32 calls with
+ *              fused multiply-adds where the engine has relaxed SIMD (wasm/relaxed.ts)
  *   threads    wasm (or ts) with big calls split across worker threads     float64 + float32
  *   gpu        gpu.js kernels, here its WebAssembly backend (gpu.ts)         float32 only
  *
@@ -29,6 +31,7 @@
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
 import { conv1dInputAdjointWindow, conv1dWeightAdjointWindow, conv1dWindow } from './conv1d-window.js';
 import { conv1dGpu, conv1dInputAdjointGpu, conv1dWeightAdjointGpu, gpuStatus, matmulGpu } from './gpu.js';
+import { matmulF32Tiles } from './matmul-f32.js';
 import { matmulTs } from './matmul-ts.js';
 import { type MicroKernel, withMicroKernel } from './gemm-core.js';
 import { wasmAvailable } from './wasm/runtime.js';
@@ -43,6 +46,8 @@ export { conv1dOutLength } from './types.js';
 export { gpuStatus, type GpuStatus } from './gpu.js';
 export { parallelCallCount, threadCount } from './threads.js';
 export { windowCallCount } from './conv1d-window.js';
+export { fusedMultiplyAdd, setFusedMultiplyAdd } from './wasm/runtime.js';
+export { relaxedSimdAvailable } from './wasm/relaxed.js';
 export { mishCurvatureF32, mishF32, mishScaleF32 } from './mish-f32.js';
 export { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from './groupnorm-f32.js';
 export { type BinaryOp, affineRowsF32, binaryRowsF32, binarySameF32, reduceRowsF32 } from './binary-f32.js';
@@ -73,7 +78,10 @@ const BACKENDS: Record<BackendName, Backend> = {
   },
   wasm: {
     dtypes: ['float64', 'float32'],
-    matmul: (args) => withMicroKernel('wasm', () => matmulTs(args)),
+    matmul: (args) => {
+      if (matmulF32Tiles(args)) return;
+      withMicroKernel('wasm', () => matmulTs(args));
+    },
     conv1d: (x, w, out, g) => {
       if (g.outChannels >= 4 && g.batch * g.outLength * g.inChannels > 0 && conv1dWindow(x, w, out, g)) return;
       withMicroKernel('wasm', () => conv1dTs(x, w, out, g));

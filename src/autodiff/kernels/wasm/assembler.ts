@@ -105,6 +105,13 @@ export const op = {
   f32x4DemoteF64x2Zero: simd(0x5e),
   /** Bytes of two vectors picked by 16 lane indices (0-15 the first vector, 16-31 the second). */
   i8x16Shuffle: (lanes: readonly number[]) => simd(0x0d, ...lanes),
+  /**
+   * Relaxed SIMD (a proposal V8 enables behind --experimental-wasm-relaxed-simd, see
+   * runtime.ts): a * b + c with the stack holding a, b, c, fused (one rounding) where the
+   * hardware has FMA, as x86-64 with FMA3 and ARM64 do, or a multiply then an add elsewhere.
+   */
+  f32x4RelaxedMadd: simd(0x105),
+  f64x2RelaxedMadd: simd(0x107),
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),

@@ -7,6 +7,11 @@
  * null and the caller keeps a plain JavaScript array, which the JavaScript micro-kernel
  * handles. If this engine cannot compile SIMD WebAssembly, `wasmAvailable()` is false and
  * everything runs in JavaScript.
+ *
+ * Where the engine also has relaxed SIMD (relaxed.ts), the module carries fused
+ * multiply-add variants of the float32 micro-kernels, and the float32 calls run on them
+ * unless `setFusedMultiplyAdd(false)` says otherwise; float64 calls never do (they keep the
+ * reference's order and rounding, bit for bit).
  */
 import { assembleModule } from './assembler.js';
 import { type BinaryExports, binaryExports, binaryFunctions } from './binary.js';
@@ -14,8 +19,11 @@ import { type GemmExport, gemmFunction } from './gemm.js';
 import { type GroupNormExports, groupNormFunctions } from './groupnorm.js';
 import { type MishExports, mishFunctions } from './mish.js';
 import { type PadExport, padFunction } from './pad.js';
-import { type WgradExport, wgradF32Functions, wgradFunctions } from './wgrad.js';
-import { type WindowExport, windowF32Function, windowF32NarrowFunction, windowFunction } from './window.js';
+import { relaxedSimdAvailable } from './relaxed.js';
+import { type WgradExport, wgradF32FmaFunctions, wgradF32Functions, wgradFunctions } from './wgrad.js';
+import {
+  type WindowExport, windowF32FmaFunction, windowF32Function, windowF32NarrowFmaFunction, windowF32NarrowFunction, windowFunction,
+} from './window.js';
 
 /** 32 MiB: the packing buffers of the U-Net's largest product need well under 1 MiB. */
 const PAGES = 512;
@@ -41,6 +49,8 @@ interface Engine {
   /** wgrad[N - 1]: the weight-adjoint kernel with N taps per tile. */
   wgrad: WgradExport[];
   wgradF32: WgradExport[];
+  /** The fused multiply-add variants of the float32 kernels, or null without relaxed SIMD. */
+  fma: { windowF32: WindowExport; windowF32Narrow: WindowExport; wgradF32: WgradExport[] } | null;
   pad: PadExport;
   mish: MishExports;
   groupNorm: GroupNormExports;
@@ -56,7 +66,9 @@ function load(): Engine | null {
   try {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, padFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
+    const relaxed = relaxedSimdAvailable();
+    const fused = relaxed ? [windowF32FmaFunction, windowF32NarrowFmaFunction, ...wgradF32FmaFunctions] : [];
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, ...fused, padFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -66,6 +78,11 @@ function load(): Engine | null {
       windowF32Narrow: exports.windowF32Narrow as WindowExport,
       wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
       wgradF32: wgradF32Functions.map((f) => exports[f.name] as WgradExport),
+      fma: !relaxed ? null : {
+        windowF32: exports.windowF32Fma as WindowExport,
+        windowF32Narrow: exports.windowF32NarrowFma as WindowExport,
+        wgradF32: wgradF32FmaFunctions.map((f) => exports[f.name] as WgradExport),
+      },
       pad: exports.pad as PadExport,
       mish: {
         mish: exports.mish as MishExports['mish'],
@@ -98,19 +115,40 @@ export function wasmAllocate(length: number): Float64Array | null {
   return view;
 }
 
+let fmaWanted = true;
+
+/**
+ * Whether float32 calls use the fused multiply-add kernels where they exist (the default), or
+ * the plain ones: tests force the fallback with it, and benchmarks compare the two.
+ */
+export function setFusedMultiplyAdd(on: boolean): void {
+  fmaWanted = on;
+}
+
+/** Whether float32 calls run fused multiply-adds now: relaxed SIMD is here and not switched off. */
+export function fusedMultiplyAdd(): boolean {
+  return fmaWanted && (load()?.fma ?? null) !== null;
+}
+
 /**
  * The window micro-kernel (window.ts) for float64 or float32 operands (narrow: the 4-column
- * float32 tiles), or null when WebAssembly is unavailable.
+ * float32 tiles; fused multiply-adds where `fusedMultiplyAdd()`), or null when WebAssembly is
+ * unavailable.
  */
 export function wasmWindow(f32 = false, narrow = false): WindowExport | null {
   const e = load();
-  return e === null ? null : f32 ? (narrow ? e.windowF32Narrow : e.windowF32) : e.window;
+  if (e === null) return null;
+  if (!f32) return e.window;
+  const kernels = fmaWanted && e.fma !== null ? e.fma : e;
+  return narrow ? kernels.windowF32Narrow : kernels.windowF32;
 }
 
 /** The weight-adjoint kernel with N taps per tile (wgrad.ts), or null when unavailable. */
 export function wasmWgrad(N: number, f32 = false): WgradExport | null {
   const e = load();
-  return e === null ? null : (f32 ? e.wgradF32 : e.wgrad)[N - 1] ?? null;
+  if (e === null) return null;
+  const kernels = f32 ? (fmaWanted && e.fma !== null ? e.fma.wgradF32 : e.wgradF32) : e.wgrad;
+  return kernels[N - 1] ?? null;
 }
 
 /** The row-padding copy (pad.ts), or null when WebAssembly is unavailable. */

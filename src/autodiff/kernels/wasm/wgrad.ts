@@ -34,21 +34,27 @@ interface Lanes {
   suffix: string;
   add: number[];
   mul: number[];
+  /** relaxed_madd, for the fused variants (see window.ts) */
+  madd?: number[];
 }
 const F64: Lanes = { suffix: '', add: op.f64x2Add, mul: op.f64x2Mul };
 const F32: Lanes = { suffix: 'F32', add: op.f32x4Add, mul: op.f32x4Mul };
+const F32_FMA: Lanes = { ...F32, suffix: 'F32Fma', madd: op.f32x4RelaxedMadd };
 
 function wgradFunction(N: number, e: Lanes, bytes: number): FunctionDef {
   const acc = Array.from({ length: 2 * N }, (_, k) => FIRST_VECTOR + k); // acc[h*N + j]
   const [D0, D1, XV] = [FIRST_VECTOR + 2 * N, FIRST_VECTOR + 2 * N + 1, FIRST_VECTOR + 2 * N + 2];
   const taps = Array.from({ length: N }, (_, j) => j);
+  // acc += d * x: a multiply then an add, or one relaxed_madd (operands d, x, acc).
+  const update = (a: number, d: number, x: number): number[][] =>
+    e.madd === undefined ? [get(a), get(d), get(x), e.mul, e.add, set(a)] : [get(d), get(x), get(a), e.madd, set(a)];
   const pair = [
     get(DY_PTR), op.v128Load(0), set(D0),
     get(DY_PTR), get(DY_ROW), op.i32Add, op.v128Load(0), set(D1),
     ...taps.flatMap((j) => [
       get(X_PTR), op.v128Load(bytes * j), set(XV),
-      get(acc[j]), get(D0), get(XV), e.mul, e.add, set(acc[j]),
-      get(acc[N + j]), get(D1), get(XV), e.mul, e.add, set(acc[N + j]),
+      ...update(acc[j], D0, XV),
+      ...update(acc[N + j], D1, XV),
     ]),
     ...addTo(DY_PTR, op.i32Const(16)),
     ...addTo(X_PTR, op.i32Const(16)),
@@ -75,6 +81,8 @@ function wgradFunction(N: number, e: Lanes, bytes: number): FunctionDef {
 /** wgradFunctions[N - 1] computes N taps per tile in float64; wgradF32Functions in float32. */
 export const wgradFunctions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F64, 8));
 export const wgradF32Functions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F32, 4));
+/** The float32 kernels with fused multiply-adds, where the engine has relaxed SIMD (runtime.ts). */
+export const wgradF32FmaFunctions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F32_FMA, 4));
 
 export type WgradExport = (
   dy: number, x: number, c2: number, batch: number, inChannels: number, oPairs: number, tPairs: number,

@@ -49,17 +49,26 @@ interface Lanes {
   splat: (offset: number) => number[];
   add: number[];
   mul: number[];
+  /** relaxed_madd, for the fused variants: acc = a * b + acc in one instruction (and one rounding) */
+  madd?: number[];
 }
 const F64: Lanes = { bytes: 8, vectors: 2, splat: op.v128Load64Splat, add: op.f64x2Add, mul: op.f64x2Mul };
 const F32: Lanes = { bytes: 4, vectors: 2, splat: op.v128Load32Splat, add: op.f32x4Add, mul: op.f32x4Mul };
 const F32_NARROW: Lanes = { ...F32, vectors: 1 };
+const F32_FMA: Lanes = { ...F32, madd: op.f32x4RelaxedMadd };
+const F32_NARROW_FMA: Lanes = { ...F32_NARROW, madd: op.f32x4RelaxedMadd };
 
 function windowBody(e: Lanes): number[][] {
   const wide = e.vectors === 2;
+  // acc += a * b: a multiply then an add, or one relaxed_madd (operands a, b, acc).
+  const update = (acc: number, b: number): number[][] =>
+    e.madd === undefined
+      ? [get(acc), get(AV), get(b), e.mul, e.add, set(acc)]
+      : [get(AV), get(b), get(acc), e.madd, set(acc)];
   const rowUpdate = (r: number): number[][] => [
     get(A_PTR), e.splat(e.bytes * r), set(AV),
-    get(ACC[2 * r]), get(AV), get(B01), e.mul, e.add, set(ACC[2 * r]),
-    ...(wide ? [get(ACC[2 * r + 1]), get(AV), get(B23), e.mul, e.add, set(ACC[2 * r + 1])] : []),
+    ...update(ACC[2 * r], B01),
+    ...(wide ? update(ACC[2 * r + 1], B23) : []),
   ];
   const rowStore = (r: number, accumulate: boolean): number[][] => {
     const half = (lane: number, offset: number) =>
@@ -115,6 +124,13 @@ export const windowFunction = windowDef('window', F64);
 export const windowF32Function = windowDef('windowF32', F32);
 /** float32 operands and sums: 4 x 4 tiles, for float32 rows shorter than 8. */
 export const windowF32NarrowFunction = windowDef('windowF32Narrow', F32_NARROW);
+/**
+ * The two float32 kernels with each multiply-add fused (relaxed_madd): on hardware with FMA
+ * one instruction and one rounding instead of two. Only where the engine has relaxed SIMD
+ * (runtime.ts); the plain kernels above stay the fallback.
+ */
+export const windowF32FmaFunction = windowDef('windowF32Fma', F32_FMA);
+export const windowF32NarrowFmaFunction = windowDef('windowF32NarrowFma', F32_NARROW_FMA);
 
 export type WindowExport = (
   a: number, aPanel: number, mTiles: number,
