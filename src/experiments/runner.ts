@@ -25,7 +25,7 @@ import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
 import { JobPool } from '../learning/workers/jobs.js';
 import { type Task, taskByName } from '../tasks/index.js';
 import { type ExperimentConfig, type ExperimentSpec, helpText, parseConfig } from './config.js';
-import { Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
+import { INTERRUPTED_EXIT_CODE, Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
 import { type ExperimentResults, type ExperimentRun, type RunEvaluation, type SeedResults, writeReport } from './report.js';
 
 /** The training settings of a configuration (what a training job needs). */
@@ -179,7 +179,13 @@ export async function runFromCommandLine(spec: ExperimentSpec, argv: string[]): 
   console.log(`${spec.name} experiment: seeds [${config.seeds}], n_traj [${config.nTraj}], epochs [${config.epochs}], methods [${config.methods}] -> ${config.out}`);
   const results = await runExperiment(config);
   console.log(`\n${results.summaryTable ?? ''}`);
-  console.log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min; results in ${config.out}`);
+  const minutes = ((performance.now() - t0) / 60000).toFixed(1);
+  if (results.interrupted) {
+    console.log(`interrupted after ${minutes} min; the results so far are in ${config.out}`);
+    process.exitCode = INTERRUPTED_EXIT_CODE;
+  } else {
+    console.log(`done in ${minutes} min; results in ${config.out}`);
+  }
 }
 
 /** Run `spec` when its script is the program (not when a test imports it). */
