@@ -13,6 +13,9 @@
  *
  * with W = 8 (4 x 8 tiles), or 4 where n < 8 (an MLP's output layer, [256, 256] x [256, 1],
  * then wastes 3 of 4 lanes rather than 7 of 8). Rows and columns past the end are zeros.
+ * An untransposed B with n a multiple of W is not packed at all: its rows already hold W
+ * consecutive columns per tile, so it is copied (one memcpy) and read in place with step
+ * stride n (the backward products of a Linear layer, ct W and ct^T x, are of this kind).
  * Measured (2-core EPYC, Node 20, 256^3, loaded machine): the kernel alone ~50 GFLOP/s;
  * packing both operands and copying C out cost about a third on top.
  * Returns false (and the caller takes the packed path) where WebAssembly memory is unavailable.
@@ -62,8 +65,11 @@ export function matmulF32Tiles(args: MatmulArgs): boolean {
   const mPad = padded(m);
   const nPad = Math.ceil(n / W) * W;
   const kcMax = Math.min(k, KC);
+  // An untransposed B whose rows are whole tiles needs no panels: the kernel reads its rows in
+  // place (step stride n), after one memcpy into WebAssembly memory.
+  const bInPlace = !transB && n === nPad;
   const pa = scratchF32('matmulF32.a', mPad * kcMax);
-  const pb = scratchF32('matmulF32.b', nPad * kcMax);
+  const pb = scratchF32('matmulF32.b', bInPlace ? k * n : nPad * kcMax);
   const c = scratchF32('matmulF32.c', mPad * nPad);
   if (pa === null || pb === null || c === null) return false;
   // Element (row r, reduction p) of op(A) is a[off + r*aRow + p*aCol]; of op(B)^T, b[off + r*bRow + p*bCol].
@@ -76,12 +82,16 @@ export function matmulF32Tiles(args: MatmulArgs): boolean {
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       if (!(reuseA && item > 0)) packPanels(a, item * aBatchStride, m, aRow, aCol, p0, kc, BLOCK, pa);
-      if (!(reuseB && item > 0)) packPanels(b, item * bBatchStride, n, bRow, bCol, p0, kc, W, pb);
+      const pack = bInPlace ? p0 === 0 && !(bBatchStride === 0 && item > 0) : !(reuseB && item > 0);
+      if (pack && bInPlace) pb.set(b.subarray(item * bBatchStride, item * bBatchStride + k * n));
+      else if (pack) packPanels(b, item * bBatchStride, n, bRow, bCol, p0, kc, W, pb);
+      // Column tile u at step p: packed, pb + (u kc + p) W floats; in place, pb + (p0 + p) n + u W.
+      const [bStart, bTile, bStep] = bInPlace ? [pb.byteOffset + p0 * n * 4, W * 4, n * 4] : [pb.byteOffset, W * kc * 4, W * 4];
       // window(a, aPanel, mTiles, b, nu, bu, nv, bv, n1, s1, n2, s2, c, cu, cv, ldc, accumulate)
       kernel(
         pa.byteOffset, BLOCK * kc * 4, mPad / BLOCK,
-        pb.byteOffset, nPad / W, W * kc * 4, 1, 0,
-        1, 0, kc, W * 4,
+        bStart, nPad / W, bTile, 1, 0,
+        1, 0, kc, bStep,
         c.byteOffset, W * 4, 0, nPad * 4, p0 > 0 ? 1 : 0,
       );
     }
