@@ -12,7 +12,7 @@ import type { MethodResult, SolverAloneResult, Stats } from '../learning/evaluat
 import { METHOD_INFO, type Method } from '../learning/methods.js';
 import type { Task } from '../tasks/index.js';
 import type { ExperimentConfig } from './config.js';
-import { histogram, lineChart, stroboscope } from './svg.js';
+import { type Series, histogram, lineChart, stroboscope } from './svg.js';
 
 /** The held-out evaluation of every method after one iteration of Alg. 1, at one T_a. */
 export interface RunEvaluation {
@@ -253,61 +253,85 @@ function mainEvaluation(run: ExperimentRun, config: ExperimentConfig): RunEvalua
   return run.evaluations.filter((e) => e.actionsPerPlan === config.actionsPerPlan).at(-1);
 }
 
+/** The main paper's colours (section 4.1), kept by each method in every figure. */
+const COLORS: Record<Method | 'toAlone', string> = {
+  'sob-diff': '#d62728', diff: '#2ca02c', mlp: '#c9a000', 'sob-mlp': '#1f77b4', toAlone: '#9467bd',
+};
+
+/** The q-quantile of a sample (linear interpolation between order statistics). */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  return lo + 1 < sorted.length ? sorted[lo] + (at - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+}
+
+/** TO alone as a reference line at its mean cost, shaded over its interquartile range across held-out tasks (all seeds). */
+function toAloneReference(results: ExperimentResults, summary: ReturnType<typeof summarize>): Series[] {
+  if (!summary.toAlone) return [];
+  const costs = results.seeds.flatMap((s) => s.toAlone.perTask.cost);
+  return [{
+    name: 'TO alone (mean, IQR)', x: [0], y: [summary.toAlone.cost.mean], reference: true, color: COLORS.toAlone,
+    band: [quantile(costs, 0.25), quantile(costs, 0.75)],
+  }];
+}
+
 function plots(out: string, task: Task, results: ExperimentResults, summary: ReturnType<typeof summarize>): void {
   const { config } = results;
   const label = (m: Method) => METHOD_INFO[m].label;
   const main = mainRows(results, summary.rows).filter((r) => r.epochs === config.epochs[0]);
-  const series = config.methods.map((m) => {
-    const rows = main.filter((r) => r.method === m);
-    return { name: label(m), x: rows.map((r) => r.nTraj), y: rows.map((r) => r.policyCost.mean) };
+  const costCurves = (x: (r: SummaryRow) => number, rows: SummaryRow[]): Series[] => config.methods.flatMap((m) => {
+    const own = rows.filter((r) => r.method === m);
+    return [
+      { name: label(m), x: own.map(x), y: own.map((r) => r.policyCost.mean), color: COLORS[m], dots: true },
+      { name: `${label(m)} refined`, x: own.map(x), y: own.map((r) => r.refinedCost.mean), color: COLORS[m], dashed: true, dots: true },
+    ];
   });
-  if (summary.toAlone) series.push({ name: 'TO alone', x: [0], y: [summary.toAlone.cost.mean], reference: true } as never);
-  write(join(out, 'cost_vs_ntraj.svg'), lineChart(`${task.title}: mean policy cost vs training trajectories`, 'n_traj', 'mean cost J', series));
+  write(join(out, 'cost_vs_ntraj.svg'), lineChart(`${task.title}: mean cost vs training trajectories`, 'n_traj', 'mean cost J',
+    [...costCurves((r) => r.nTraj, main), ...toAloneReference(results, summary)]));
 
   const iterations = [...new Set(summary.rows.map((r) => r.iteration))];
   if (iterations.length > 1) {
     const first = summary.rows[0];
     const shown = summary.rows.filter((r) => r.nTraj === first.nTraj && r.epochs === first.epochs && r.actionsPerPlan === config.actionsPerPlan);
-    const curves = config.methods.flatMap((m) => {
-      const rows = shown.filter((r) => r.method === m);
-      return [
-        { name: `${label(m)}`, x: rows.map((r) => r.iteration), y: rows.map((r) => r.policyCost.mean) },
-        { name: `${label(m)} refined`, x: rows.map((r) => r.iteration), y: rows.map((r) => r.refinedCost.mean) },
-      ];
-    });
-    if (summary.toAlone) curves.push({ name: 'TO alone', x: [1], y: [summary.toAlone.cost.mean], reference: true } as never);
-    write(join(out, 'cost_vs_iteration.svg'), lineChart(`${task.title}: mean cost vs Alg. 1 iteration (n_traj = ${first.nTraj})`, 'iteration', 'mean cost J', curves));
+    write(join(out, 'cost_vs_iteration.svg'), lineChart(`${task.title}: mean cost vs Alg. 1 iteration (n_traj = ${first.nTraj})`, 'iteration', 'mean cost J',
+      [...costCurves((r) => r.iteration, shown), ...toAloneReference(results, summary)]));
   }
 
   const first = results.seeds[0];
   const lastRun = first?.runs.at(-1);
   const evaluation = lastRun && mainEvaluation(lastRun, config);
   if (!first || !lastRun || !evaluation) return;
-  const samples = [{ name: 'cold (TO alone)', values: first.toAlone.perTask.iterations }];
+  const samples = [{ name: 'cold (TO alone)', values: first.toAlone.perTask.iterations, color: COLORS.toAlone }];
   for (const m of config.methods) {
     const r = evaluation.methods[m];
-    if (r) samples.push({ name: `warm from ${label(m)}`, values: r.perTask.iterations });
+    if (r) samples.push({ name: `warm from ${label(m)}`, values: r.perTask.iterations, color: COLORS[m] });
   }
   write(join(out, 'solver_iterations.svg'), histogram(`Solver iterations, n_traj = ${lastRun.nTraj} (seed ${first.seed})`, 'iterations', samples));
 
   const shown = Math.min(4, first.toAlone.solutions.length);
   const time = (n: number) => Array.from({ length: n }, (_, t) => t * task.dynamics.dt);
   const { state, control } = task.plot;
+  const stateValue = (x: ArrayLike<number>) => (state.map ?? ((v: number) => v))(x[state.index]);
   for (const m of config.methods) {
     const r = evaluation.methods[m];
     if (!r) continue;
-    const states = [];
-    const controls = [];
+    const states: Series[] = [];
+    const controls: Series[] = [];
     for (let i = 0; i < shown; i++) {
-      states.push({ name: `${label(m)} task ${i}`, x: time(r.rollouts.xs[i].length), y: r.rollouts.xs[i].map((x) => x[state.index]) });
-      controls.push({ name: `${label(m)} task ${i}`, x: time(r.rollouts.us[i].length), y: r.rollouts.us[i].map((u) => u[control.index]) });
+      // A diverged rollout's states reach 1e300: listed, not drawn, so the others keep their scale.
+      const diverged = r.rollouts.diverged[i];
+      const name = `${label(m)} task ${i}${diverged ? ' (diverged)' : ''}`;
+      states.push({ name, x: diverged ? [] : time(r.rollouts.xs[i].length), y: diverged ? [] : r.rollouts.xs[i].map(stateValue) });
+      controls.push({ name, x: diverged ? [] : time(r.rollouts.us[i].length), y: diverged ? [] : r.rollouts.us[i].map((u) => u[control.index]) });
     }
     const sol = first.toAlone.solutions[0];
-    states.push({ name: 'solver, task 0', x: time(sol.xs.length), y: sol.xs.map((x) => x[state.index]) });
-    controls.push({ name: 'solver, task 0', x: time(sol.us.length), y: sol.us.map((u) => u[control.index]) });
+    states.push({ name: 'solver, task 0', x: time(sol.xs.length), y: sol.xs.map(stateValue), color: COLORS.toAlone, dashed: true });
+    controls.push({ name: 'solver, task 0', x: time(sol.us.length), y: sol.us.map((u) => u[control.index]), color: COLORS.toAlone, dashed: true });
     write(join(out, `trajectories_${m}.svg`), lineChart(`${label(m)} rollouts (n_traj = ${lastRun.nTraj}): ${state.label}`, 'time (s)', state.label, states));
     write(join(out, `controls_${m}.svg`), lineChart(`${label(m)} rollouts (n_traj = ${lastRun.nTraj}): ${control.label}`, 'time (s)', control.label, controls));
-    if (task.skeleton) write(join(out, `stroboscope_${m}.svg`), strobe(task, `${label(m)}, held-out task 0`, r.rollouts.xs[0]));
+    if (task.skeleton) write(join(out, `stroboscope_${m}.svg`), strobe(task, `${label(m)}, held-out task 0${r.rollouts.diverged[0] ? ' (diverged)' : ''}`, r.rollouts.xs[0]));
   }
   if (task.skeleton) write(join(out, 'stroboscope_to-alone.svg'), strobe(task, 'TO alone, held-out task 0', first.toAlone.solutions[0].xs));
 }

@@ -7,11 +7,19 @@ export interface Series {
   name: string;
   x: number[];
   y: number[];
-  /** Draw as a horizontal dashed reference line instead (uses y[0]). */
+  /** A colour of its own (a method keeps its colour from figure to figure); default: by position. */
+  color?: string;
+  dashed?: boolean;
+  /** Mark each point (for a few points; a long time series reads better as a plain line). */
+  dots?: boolean;
+  /** Draw as a horizontal reference line across the plot at y[0] (its x does not widen the axis). */
   reference?: boolean;
+  /** A shaded band around a reference line: [low, high]. */
+  band?: [number, number];
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f'];
+const colorOf = (s: { color?: string }, i: number) => s.color ?? COLORS[i % COLORS.length];
 const W = 600;
 const H = 360;
 const M = { left: 64, right: 190, top: 36, bottom: 48 };
@@ -29,15 +37,27 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-function frame(title: string, xLabel: string, yLabel: string, xr: [number, number], yr: [number, number], body: string, legend: string[]): string {
+interface LegendEntry {
+  name: string;
+  color: string;
+  /** Shown as a dashed line sample rather than a filled square. */
+  dashed?: boolean;
+}
+
+function frame(title: string, xLabel: string, yLabel: string, xr: [number, number], yr: [number, number], body: string, legend: LegendEntry[]): string {
   const px = (x: number) => M.left + ((x - xr[0]) / (xr[1] - xr[0] || 1)) * (W - M.left - M.right);
   const py = (y: number) => H - M.bottom - ((y - yr[0]) / (yr[1] - yr[0] || 1)) * (H - M.top - M.bottom);
   const xTicks = niceTicks(xr[0], xr[1]).map((v) =>
     `<line x1="${px(v)}" y1="${H - M.bottom}" x2="${px(v)}" y2="${H - M.bottom + 4}" stroke="#333"/><text x="${px(v)}" y="${H - M.bottom + 17}" text-anchor="middle">${v}</text>`);
   const yTicks = niceTicks(yr[0], yr[1]).map((v) =>
     `<line x1="${M.left - 4}" y1="${py(v)}" x2="${W - M.right}" y2="${py(v)}" stroke="#ddd"/><text x="${M.left - 7}" y="${py(v) + 4}" text-anchor="end">${v}</text>`);
-  const legendItems = legend.map((name, i) =>
-    `<rect x="${W - M.right + 12}" y="${M.top + 18 * i}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${W - M.right + 30}" y="${M.top + 18 * i + 10}">${escape(name)}</text>`);
+  const legendItems = legend.map(({ name, color, dashed }, i) => {
+    const y = M.top + 18 * i;
+    const sample = dashed
+      ? `<line x1="${W - M.right + 10}" y1="${y + 6}" x2="${W - M.right + 26}" y2="${y + 6}" stroke="${color}" stroke-width="2" stroke-dasharray="4 2"/>`
+      : `<rect x="${W - M.right + 12}" y="${y}" width="12" height="12" fill="${color}"/>`;
+    return `${sample}<text x="${W - M.right + 30}" y="${y + 10}">${escape(name)}</text>`;
+  });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -64,22 +84,26 @@ function range(values: number[], pad = 0.05): [number, number] {
 }
 
 export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[]): string {
-  const xr = range(series.flatMap((s) => s.x), 0.02);
-  const yr = range(series.flatMap((s) => s.y));
+  const xr = range(series.filter((s) => !s.reference).flatMap((s) => s.x), 0.02);
+  const yr = range(series.flatMap((s) => [...s.y, ...(s.band ?? [])]));
   const body = series.map((s, i) => {
-    const color = COLORS[i % COLORS.length];
+    const color = colorOf(s, i);
+    const dash = s.dashed || s.reference ? ' stroke-dasharray="6 4"' : '';
     if (s.reference) {
-      return `<line x1="__X(${xr[0]})" y1="__Y(${s.y[0]})" x2="__X(${xr[1]})" y2="__Y(${s.y[0]})" stroke="${color}" stroke-dasharray="6 4" stroke-width="2"/>`;
+      const band = s.band
+        ? `<polygon points="__X(${xr[0]}),__Y(${s.band[0]}) __X(${xr[1]}),__Y(${s.band[0]}) __X(${xr[1]}),__Y(${s.band[1]}) __X(${xr[0]}),__Y(${s.band[1]})" fill="${color}" fill-opacity="0.12"/>`
+        : '';
+      return `${band}<line x1="__X(${xr[0]})" y1="__Y(${s.y[0]})" x2="__X(${xr[1]})" y2="__Y(${s.y[0]})" stroke="${color}"${dash} stroke-width="2"/>`;
     }
     const points = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `__X(${x}),__Y(${s.y[k]})` : '')).filter(Boolean).join(' ');
-    const dots = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('');
-    return `<polyline points="${points}" fill="none" stroke="${color}" stroke-width="2"/>${dots}`;
+    const dots = s.dots ? s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('') : '';
+    return `<polyline points="${points}" fill="none" stroke="${color}"${dash} stroke-width="2"/>${dots}`;
   }).join('\n');
-  return frame(title, xLabel, yLabel, xr, yr, body, series.map((s) => s.name));
+  return frame(title, xLabel, yLabel, xr, yr, body, series.map((s, i) => ({ name: s.name, color: colorOf(s, i), dashed: s.dashed || s.reference })));
 }
 
-/** Overlaid histograms of several samples on shared bins. */
-export function histogram(title: string, xLabel: string, samples: { name: string; values: number[] }[], bins = 20): string {
+/** Histograms of several samples on shared bins, side by side within each bin so that none hides another. */
+export function histogram(title: string, xLabel: string, samples: { name: string; values: number[]; color?: string }[], bins = 20): string {
   const all = samples.flatMap((s) => s.values).filter(Number.isFinite);
   const [lo, hi] = all.length ? [Math.min(...all), Math.max(...all) + 1e-9] : [0, 1];
   const width = (hi - lo) / bins || 1;
@@ -89,11 +113,13 @@ export function histogram(title: string, xLabel: string, samples: { name: string
     return c;
   });
   const yr: [number, number] = [0, Math.max(1, ...counts.flat()) * 1.05];
+  const slot = width / samples.length;
   const body = counts.map((c, i) => c.map((n, b) => {
-    const x0 = lo + b * width;
-    return n === 0 ? '' : `<polygon points="__X(${x0}),__Y(0) __X(${x0}),__Y(${n}) __X(${x0 + width}),__Y(${n}) __X(${x0 + width}),__Y(0)" fill="${COLORS[i % COLORS.length]}" fill-opacity="0.45" stroke="${COLORS[i % COLORS.length]}"/>`;
+    const x0 = lo + b * width + i * slot;
+    const color = colorOf(samples[i], i);
+    return n === 0 ? '' : `<polygon points="__X(${x0}),__Y(0) __X(${x0}),__Y(${n}) __X(${x0 + slot}),__Y(${n}) __X(${x0 + slot}),__Y(0)" fill="${color}" fill-opacity="0.7" stroke="${color}"/>`;
   }).join('')).join('\n');
-  return frame(title, xLabel, 'tasks', [lo, lo + bins * width], yr, body, samples.map((s) => s.name));
+  return frame(title, xLabel, 'tasks', [lo, lo + bins * width], yr, body, samples.map((s, i) => ({ name: s.name, color: colorOf(s, i) })));
 }
 
 /**

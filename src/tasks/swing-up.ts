@@ -69,9 +69,11 @@ export function swingUpTask(spec: SwingUpSpec): Task {
       return { x0: [...q, ...new Array(nv).fill(0)] };
     },
     action: { kind: 'torque' },
-    plot: nq === 1
-      ? { state: { index: 0, label: 'q (rad)' }, control: { index: 0, label: 'u (N m)' } }
-      : { state: { index: 0, label: 'q1 (rad)' }, control: { index: 0, label: 'u1 (N m)' } },
+    // The first angle as its distance from upright, so that a swing-up to 2 pi ends at 0 like one to 0.
+    plot: {
+      state: { index: 0, label: `${nq === 1 ? 'q' : 'q1'} from upright (rad)`, map: (q) => Math.abs(q - nearestUpright(q)) },
+      control: { index: 0, label: `${nq === 1 ? 'u' : 'u1'} (N m)` },
+    },
     // The joints rotate about x: the figure's plane is (y, z).
     skeleton(x) {
       const q = tensor(x.slice(0, nq));

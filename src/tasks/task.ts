@@ -35,9 +35,9 @@ export interface ActionRepresentation {
   kind: 'torque';
 }
 
-/** Which state coordinate and control to draw in trajectory plots. */
+/** Which state coordinate and control to draw in trajectory plots, and how (an angle wrapped, say). */
 export interface PlotChannels {
-  state: { index: number; label: string };
+  state: { index: number; label: string; map?: (value: number) => number };
   control: { index: number; label: string };
 }
 
