@@ -1,6 +1,8 @@
 /**
- * What a diffusion policy puts into a checkpoint. The file itself (binary layout, checksum,
- * atomic write, errors for corrupt files) is nn/checkpoint.ts; this module decides its contents:
+ * What a diffusion policy puts into a checkpoint. The file itself (a safetensors file sealed
+ * by a SHA-256 of every byte, atomic write, errors for corrupt files) is nn/checkpoint.ts; this
+ * module decides its contents (a PyTorch user finds the weights under `params.*` or `ema.*`,
+ * and this description as JSON in the metadata's `meta`):
  *
  *   meta.policy   the U-Net configuration, the normalizer, K and the chunk geometry (policy.ts)
  *   meta.train    training checkpoints only: step, seed, and the update counts of Adam and the EMA
@@ -14,7 +16,7 @@
 import { type DType, type PyTree, Rng, treeLeaves } from '../autodiff/index.js';
 import { CheckpointError, type Json, expectTreeLike, loadCheckpoint, saveCheckpoint } from '../nn/index.js';
 import { type EmaState, type TrainState } from '../nn/optim/index.js';
-import { type Normalizer } from './normalize.js';
+import { type AffineRange, type Normalizer } from './normalize.js';
 import { type ChunkGeometry, type DiffusionPolicy } from './policy.js';
 import { squaredCosineSchedule } from './schedule.js';
 import { type FullUNetConfig, type UNetParams, fullConfig, initUNet } from './unet.js';
@@ -32,13 +34,47 @@ export function policyMeta(p: PolicyDescription): Json {
   };
 }
 
-/** Rebuild the non-weight part of a policy from its JSON, checking that the fields are there. */
+/**
+ * Rebuild the non-weight part of a policy from its JSON, checking every field. The file's
+ * checksum already guarantees that the bytes are the ones we wrote, so these checks guard
+ * against files made by hand or by another program: whatever they hold, the result is a
+ * valid description or a CheckpointError naming the field, never a raw TypeError later on.
+ */
 export function policyFromMeta(path: string, meta: Json): PolicyDescription {
-  const m = meta as { unet?: FullUNetConfig; normalizer?: Normalizer; K?: number; geometry?: ChunkGeometry } | null;
+  const bad = (detail: string): never => {
+    throw new CheckpointError(path, `the policy description ${detail}`);
+  };
+  const m = meta as { unet?: unknown; normalizer?: unknown; K?: unknown; geometry?: unknown } | null;
   if (m === null || typeof m !== 'object' || !m.unet || !m.normalizer || typeof m.K !== 'number' || !m.geometry) {
     throw new CheckpointError(path, 'the header lacks the policy description (unet, normalizer, K, geometry)');
   }
-  return { unet: fullConfig(m.unet), normalizer: m.normalizer, schedule: squaredCosineSchedule(m.K), geometry: m.geometry };
+  if (!Number.isInteger(m.K) || m.K < 1) bad(`has K = ${m.K}, not a positive integer`);
+  let unet: FullUNetConfig;
+  try {
+    unet = fullConfig(m.unet as FullUNetConfig);
+  } catch (e) {
+    return bad(`has an invalid unet (${(e as Error).message})`);
+  }
+  const g = m.geometry as Record<string, unknown>;
+  const counts = { horizon: 1, historyLength: 1, taskDim: 0, stateDim: 1 } as const;
+  for (const [key, min] of Object.entries(counts)) {
+    const v = g[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(`has geometry.${key} = ${String(v)}, not an integer >= ${min}`);
+  }
+  const geometry: ChunkGeometry = { horizon: g.horizon as number, historyLength: g.historyLength as number, taskDim: g.taskDim as number, stateDim: g.stateDim as number };
+  const n = m.normalizer as Record<string, unknown>;
+  const sizes = { action: unet.actionDim, cond: unet.condDim, state: geometry.stateDim };
+  const normalizer = {} as Record<keyof typeof sizes, AffineRange>;
+  for (const [key, size] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    const r = (n[key] ?? null) as { center?: unknown; scale?: unknown } | null;
+    const finite = (v: unknown, positive: boolean): v is number[] =>
+      Array.isArray(v) && v.length === size && v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+    if (r === null || typeof r !== 'object' || !finite(r.center, false) || !finite(r.scale, true)) {
+      bad(`has an invalid normalizer.${key}: it needs center and scale of ${size} finite numbers (scales positive)`);
+    }
+    normalizer[key] = { center: r!.center as number[], scale: r!.scale as number[] };
+  }
+  return { unet, normalizer, schedule: squaredCosineSchedule(m.K), geometry };
 }
 
 /** The tree a fresh U-Net has: what loaded weights are checked against. */
@@ -103,7 +139,11 @@ export function loadTrainingCheckpoint(
   const m = meta as { policy?: Json; train?: TrainMeta } | null;
   const described = policyFromMeta(path, m?.policy ?? null);
   const train = m?.train;
-  if (train === undefined || !Number.isInteger(train.step)) throw new CheckpointError(path, 'is not a training checkpoint (no train.step)');
+  if (train === undefined || train === null || typeof train !== 'object' || !Number.isInteger(train.step)) throw new CheckpointError(path, 'is not a training checkpoint (no train.step)');
+  const counts = { step: train.step, optCount: train.optCount, emaCount: train.emaCount ?? 0 };
+  for (const [key, v] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new CheckpointError(path, `has train.${key} = ${String(v)}, not a count`);
+  }
   if (!sameJson(described.unet, unet)) {
     throw new CheckpointError(path, `was written for the U-Net ${JSON.stringify(described.unet)}, not ${JSON.stringify(unet)}`);
   }
