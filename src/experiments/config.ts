@@ -4,6 +4,7 @@
  * An experiment script only says what differs: its task, its defaults, and what --full (the
  * paper's protocol) and --quick (a smoke run of a minute or two) mean for it.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { METHODS, type Method, type TrainingSettings } from '../learning/methods.js';
@@ -48,12 +49,32 @@ export interface ExperimentSpec {
   quick: Partial<Protocol>;
 }
 
+/** What to keep of the training files: `checkpoint-*` (optimizer state, to resume a training) and `policy-*` (the trained policies). */
+export type KeepCheckpoints = 'last' | 'all' | 'none';
+export const KEEP_CHECKPOINTS: readonly KeepCheckpoints[] = ['last', 'all', 'none'];
+
 export interface ExperimentConfig extends Protocol, TrainingSettings {
   experiment: string;
   task: string;
   /** Worker threads (0: one per core). */
   workers: number;
   out: string;
+  /**
+   * last: delete a training's checkpoint once it has finished, keep the policies (what
+   * --resume needs); all: keep both; none: also delete the policies when the run completes.
+   */
+  keepCheckpoints: KeepCheckpoints;
+}
+
+/**
+ * How a run starts: in a new or empty folder, over an old run's files (--force), or by
+ * continuing an interrupted run from its folder (--resume).
+ */
+export type StartMode = 'fresh' | 'force' | 'resume';
+
+export interface RunRequest {
+  config: ExperimentConfig;
+  mode: StartMode;
 }
 
 function describe(p: Partial<Protocol>): string {
@@ -89,8 +110,18 @@ Writes config.json, results.json, results.md and SVG plots.
   --batch N            diffusion batch size (default ${d.diffusionBatch})
   --max-iterations N   solver cap n_max (default ${d.maxIterations})
   --workers N          worker threads for solves and for training (default: cores)
-  --out DIR            output folder (default runs/${spec.name}/<timestamp>)
+  --out DIR            output folder (default runs/${spec.name}/<timestamp>); it must be new or empty
+  --force              write into a non-empty --out folder, deleting the previous run's files there
+  --resume DIR         continue the interrupted run in DIR with its own configuration (--workers
+                       may change): finished trainings are loaded, an interrupted one continues
+                       from its last checkpoint, the rest is recomputed; same results as a run
+                       that was never interrupted
+  --keep-checkpoints last|all|none
+                       training checkpoints and policies to keep (default last: the policies,
+                       about 1 MB each, without the 4 MB training checkpoints once a training ends)
   --float64            train the diffusion policies in float64 (default float32, as PyTorch)
+  --unet-dims LIST     the U-Net's down dims (default 24,24,32,32, the paper's)
+  --mlp-hidden LIST    the MLP policies' hidden widths (default 256,256, the consensus paper's)
   --full               the paper's protocol: ${describe(spec.full)}
   --quick              a smoke run: ${describe(spec.quick)}
   --help               this text
@@ -111,8 +142,8 @@ function positiveInteger(s: string, what: string): number {
 
 const integers = (s: string, what: string) => list(s, what).map((n) => positiveInteger(String(n), what));
 
-/** The configuration a command line asks for, or null for --help. Flags given explicitly win over --full and --quick. */
-export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentConfig | null {
+/** The run a command line asks for, or null for --help. Flags given explicitly win over --full and --quick. */
+export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | null {
   const { values: f } = parseArgs({
     args: argv,
     options: {
@@ -133,14 +164,25 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentCon
       'max-iterations': { type: 'string' },
       workers: { type: 'string' },
       out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      resume: { type: 'string' },
+      'keep-checkpoints': { type: 'string' },
       full: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       float64: { type: 'boolean', default: false },
+      'unet-dims': { type: 'string' },
+      'mlp-hidden': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (f.help) return null;
+  const workers = f.workers === undefined ? 0 : positiveInteger(f.workers, 'workers');
+  if (f.resume !== undefined) {
+    const others = Object.entries(f).filter(([k, v]) => !['resume', 'workers'].includes(k) && v !== undefined && v !== false);
+    if (others.length > 0) throw new RangeError(`--resume continues a run with its own configuration: drop --${others.map(([k]) => k).join(', --')}`);
+    return { config: { ...readSavedConfig(spec, f.resume), workers, out: f.resume }, mode: 'resume' };
+  }
   if (f.full && f.quick) throw new RangeError('--full and --quick: choose one');
   const base: Protocol = { ...spec.defaults, ...(f.full ? spec.full : {}), ...(f.quick ? spec.quick : {}) };
   const p: Protocol = { ...base };
@@ -171,17 +213,39 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): ExperimentCon
   }
   const taskHorizon = taskByName(spec.task).horizon;
   if (p.horizon >= taskHorizon) throw new RangeError(`--th ${p.horizon}: must be shorter than the task horizon ${taskHorizon}`);
+  const keep = f['keep-checkpoints'] ?? 'last';
+  if (!(KEEP_CHECKPOINTS as readonly string[]).includes(keep)) throw new RangeError(`--keep-checkpoints: expected one of ${KEEP_CHECKPOINTS.join(', ')}, got "${keep}"`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return {
+  const config: ExperimentConfig = {
     experiment: spec.name,
     task: spec.task,
     ...p,
     diffusionLr: 1e-3,
     diffusionDtype: f.float64 ? 'float64' : 'float32',
-    mlpHidden: [256, 256],
+    mlpHidden: f['mlp-hidden'] === undefined ? [256, 256] : integers(f['mlp-hidden'], 'mlp-hidden'),
     mlpBatch: 256,
     mlpLr: 1e-3,
-    workers: f.workers === undefined ? 0 : positiveInteger(f.workers, 'workers'),
+    ...(f['unet-dims'] === undefined ? {} : { unetDownDims: integers(f['unet-dims'], 'unet-dims') }),
+    workers,
     out: f.out ?? join('runs', spec.name, stamp),
+    keepCheckpoints: keep as KeepCheckpoints,
   };
+  return { config, mode: f.force ? 'force' : 'fresh' };
+}
+
+/** The configuration an interrupted run saved in its folder, checked against the experiment that resumes it. */
+function readSavedConfig(spec: ExperimentSpec, dir: string): ExperimentConfig {
+  const path = join(dir, 'config.json');
+  let saved: Partial<ExperimentConfig> & { provenance?: unknown };
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new RangeError(`--resume ${dir}: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (saved.experiment !== spec.name) throw new RangeError(`--resume ${dir}: the run there is of experiment "${String(saved.experiment)}", not ${spec.name}`);
+  const required: (keyof ExperimentConfig)[] = [...(Object.keys(spec.defaults) as (keyof Protocol)[]), 'task', 'diffusionLr', 'diffusionDtype', 'mlpHidden', 'mlpBatch', 'mlpLr', 'keepCheckpoints'];
+  const missing = required.filter((k) => saved[k] === undefined);
+  if (missing.length > 0) throw new RangeError(`--resume ${dir}: config.json lacks ${missing.join(', ')}`);
+  const { provenance: _, ...config } = saved;
+  return config as ExperimentConfig;
 }

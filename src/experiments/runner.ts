@@ -11,7 +11,7 @@
  * Seeds: training instances come from Rng(seed), held-out ones from Rng(1_000_003 + seed),
  * so the evaluation never sees a training instance and every method meets the same ones.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../autodiff/index.js';
 import { loadPolicy } from '../diffusion/index.js';
@@ -24,9 +24,10 @@ import {
 import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
 import { JobPool } from '../learning/workers/jobs.js';
 import { type Task, taskByName } from '../tasks/index.js';
-import { type ExperimentConfig, type ExperimentSpec, helpText, parseConfig } from './config.js';
+import { type ExperimentConfig, type ExperimentSpec, type StartMode, helpText, parseConfig } from './config.js';
 import { INTERRUPTED_EXIT_CODE, Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
 import { type ExperimentResults, type ExperimentRun, type RunEvaluation, type SeedResults, writeReport } from './report.js';
+import { atomicWrite, loadArtifact, prepareFolder, provenance, removeIfPresent, saveArtifact } from './run-folder.js';
 
 /** The training settings of a configuration (what a training job needs). */
 function trainingSettings(c: ExperimentConfig): TrainingSettings {
@@ -47,9 +48,14 @@ function evaluatedActionLengths(config: ExperimentConfig): number[] {
   return [config.actionsPerPlan, ...extra];
 }
 
-/** Train every method on its buffer, concurrently on the pool, the longest jobs first; artifacts in config order. */
+/**
+ * Train every method on its buffer, concurrently on the pool, the longest jobs first;
+ * artifacts in config order. Each finished training is stored (artifact-NAME.json), so a
+ * resumed run loads it; an interrupted diffusion training continues from its checkpoint.
+ */
 async function trainMethods(
-  pool: JobPool, task: Task, config: ExperimentConfig, run: { seed: number; nTraj: number; epochs: number }, buffers: Map<Method, TrainingTrajectory[]>, iteration: number,
+  pool: JobPool, task: Task, config: ExperimentConfig, mode: StartMode,
+  run: { seed: number; nTraj: number; epochs: number }, buffers: Map<Method, TrainingTrajectory[]>, iteration: number,
 ): Promise<TrainedArtifact[]> {
   const { seed, nTraj, epochs } = run;
   const progress = new MultiProgress();
@@ -57,16 +63,28 @@ async function trainMethods(
   const trained = new Map<Method, Promise<TrainedArtifact>>();
   for (const method of order) {
     const name = `seed${seed}-n${nTraj}-e${epochs}-it${iteration}-${method}`;
+    const artifactPath = join(config.out, `artifact-${name}.json`);
+    const stored = mode === 'resume' ? loadArtifact(artifactPath) : null;
+    if (stored !== null) {
+      trained.set(method, Promise.resolve(stored));
+      continue;
+    }
+    const checkpointPath = join(config.out, `checkpoint-${name}.ckpt`);
     const job = {
       task: task.name,
       method,
       trajectories: buffers.get(method)!.map(({ xs, us, K, fx, fu }) => ({ xs, us, K, fx, fu })),
       epochs, seed, settings: trainingSettings(config),
-      checkpointPath: join(config.out, `checkpoint-${name}.ckpt`),
+      checkpointPath,
       policyPath: join(config.out, `policy-${name}.ckpt`),
+      resumeFrom: mode === 'resume' && existsSync(checkpointPath) ? checkpointPath : undefined,
     };
     const label = `${method} (n_traj ${nTraj})`;
-    trained.set(method, pool.train(job, ({ done, total, loss }) => progress.update(label, done, total, `loss ${loss.toExponential(2)}`)));
+    trained.set(method, pool.train(job, ({ done, total, loss }) => progress.update(label, done, total, `loss ${loss.toExponential(2)}`)).then((artifact) => {
+      saveArtifact(artifactPath, artifact);
+      if (config.keepCheckpoints !== 'all') removeIfPresent(checkpointPath);
+      return artifact;
+    }));
   }
   return Promise.all(config.methods.map((method) => trained.get(method)!));
 }
@@ -90,19 +108,21 @@ async function evaluateMethods(
   return evaluations;
 }
 
-function atomicWrite(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
 /** What Ctrl-C does while a run is going (set by runExperiment). */
 let onInterrupt = (): void => {};
 
-export async function runExperiment(config: ExperimentConfig): Promise<ExperimentResults> {
+/**
+ * Run an experiment into config.out: a new or empty folder ('fresh'), one whose old run is
+ * replaced ('force'), or the folder of an interrupted run to continue ('resume'). Resuming
+ * recomputes what is cheap and deterministic (the solves, the evaluations) and loads or
+ * continues the trainings, so its results equal those of a run that was never interrupted.
+ */
+export async function runExperiment(config: ExperimentConfig, mode: StartMode = 'fresh'): Promise<ExperimentResults> {
   const task = taskByName(config.task);
-  mkdirSync(config.out, { recursive: true });
-  atomicWrite(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  prepareFolder(config.out, mode);
   const pool = new JobPool(config.workers || undefined);
+  if (mode === 'resume') console.log(`resuming the run in ${config.out}`);
+  else atomicWrite(join(config.out, 'config.json'), `${JSON.stringify({ ...config, provenance: provenance(config, task, pool.size) }, null, 2)}\n`);
   const solver = taskSolver(task, { maxIterations: config.maxIterations, history: false }, pool);
   const results: ExperimentResults = { config, seeds: [], started: new Date().toISOString(), finished: null, interrupted: false };
   onInterrupt = () => void pool.abort(new Interrupted());
@@ -130,7 +150,7 @@ export async function runExperiment(config: ExperimentConfig): Promise<Experimen
             checkpoint: checkInterrupted,
             log: (message) => console.log(`seed ${seed}, n_traj ${nTraj}, ${message}`),
             train: async (buffers, iteration) => {
-              const trained = await trainMethods(pool, task, config, { seed, nTraj, epochs }, buffers, iteration);
+              const trained = await trainMethods(pool, task, config, mode, { seed, nTraj, epochs }, buffers, iteration);
               config.methods.forEach((method, i) => artifacts.set(method, trained[i]));
               // Alg. 1's rollouts (warm starts of the next iteration's solves) use the training T_a.
               return config.methods.map((method, i) => evaluatedFrom(task, method, trained[i], config.actionsPerPlan, seed));
@@ -161,23 +181,27 @@ export async function runExperiment(config: ExperimentConfig): Promise<Experimen
   }
   results.finished = new Date().toISOString();
   writeReport(config.out, task, results);
+  if (!results.interrupted && config.keepCheckpoints === 'none') {
+    for (const name of readdirSync(config.out)) if (/^(policy-.*\.ckpt|artifact-.*\.json)$/.test(name)) removeIfPresent(join(config.out, name));
+  }
   return results;
 }
 
 /** An experiment script's whole body: parse the command line, run, print the table. */
 export async function runFromCommandLine(spec: ExperimentSpec, argv: string[]): Promise<void> {
-  const config = parseConfig(spec, argv);
-  if (config === null) {
+  const request = parseConfig(spec, argv);
+  if (request === null) {
     console.log(helpText(spec));
     return;
   }
+  const { config, mode } = request;
   installInterruptHandler(() => {
     console.log('\nCtrl-C: stopping, writing the results so far (press again to quit at once)');
     onInterrupt();
   });
   const t0 = performance.now();
   console.log(`${spec.name} experiment: seeds [${config.seeds}], n_traj [${config.nTraj}], epochs [${config.epochs}], methods [${config.methods}] -> ${config.out}`);
-  const results = await runExperiment(config);
+  const results = await runExperiment(config, mode);
   console.log(`\n${results.summaryTable ?? ''}`);
   const minutes = ((performance.now() - t0) / 60000).toFixed(1);
   if (results.interrupted) {

@@ -65,6 +65,8 @@ export interface TrainingJob {
   /** Diffusion: where training checkpoints go and where the trained policy is saved. */
   checkpointPath: string;
   policyPath: string;
+  /** Diffusion: continue an interrupted training from this checkpoint (bit for bit as if it had not stopped). */
+  resumeFrom?: string;
 }
 
 /** What a job returns: the saved diffusion policy's path, or the MLP's weights as plain arrays. */
@@ -124,6 +126,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
       report({ done: p.step, total: steps, loss: p.loss });
     },
     checkpointPath: job.checkpointPath,
+    resumeFrom: job.resumeFrom,
     checkpointEvery: Math.max(50, Math.floor(steps / 10)),
   });
   savePolicy(job.policyPath, result.policy);

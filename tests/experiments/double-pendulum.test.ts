@@ -16,7 +16,7 @@ import { runExperiment } from '../../src/experiments/runner.js';
 describe('double-pendulum experiment', () => {
   it('runs two iterations of Alg. 1 on a tiny configuration, evaluating after each and at two T_a', async () => {
     const out = mkdtempSync(join(tmpdir(), 'double-pendulum-'));
-    const config = parseConfig(DOUBLE_PENDULUM_EXPERIMENT, [
+    const { config } = parseConfig(DOUBLE_PENDULUM_EXPERIMENT, [
       '--n-traj', '2', '--epochs', '3', '--eval-tasks', '3', '--n-algo', '2', '--eval-ta', '8', '--workers', '1', '--out', out,
     ])!;
     config.unetDownDims = [8, 8];

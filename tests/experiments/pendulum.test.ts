@@ -19,7 +19,7 @@ import { taskByName } from '../../src/tasks/index.js';
 describe('pendulum experiment', () => {
   it('runs Alg. 1 (two iterations) end to end on a tiny configuration and writes complete, finite results', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pendulum-'));
-    const config = parseConfig(PENDULUM_EXPERIMENT, ['--n-traj', '2', '--epochs', '4', '--eval-tasks', '3', '--th', '16', '--ta', '8', '--n-algo', '2', '--workers', '1', '--out', out])!;
+    const { config } = parseConfig(PENDULUM_EXPERIMENT, ['--n-traj', '2', '--epochs', '4', '--eval-tasks', '3', '--th', '16', '--ta', '8', '--n-algo', '2', '--workers', '1', '--out', out])!;
     config.unetDownDims = [8, 8];
     config.mlpHidden = [16, 16];
     const results = await runExperiment(config);

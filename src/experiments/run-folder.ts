@@ -1,0 +1,99 @@
+/**
+ * An experiment's output folder: what may be in it when a run starts, what a run records
+ * about where it ran (provenance), the trained artifacts it stores so that `--resume` can
+ * skip finished trainings, and the training files it keeps (`--keep-checkpoints`).
+ *
+ *   config.json            the configuration, with provenance (git commit, Node, workers, network sizes)
+ *   results.json / .md     the results (report.ts)
+ *   *.svg                  the figures
+ *   checkpoint-NAME.ckpt   a diffusion training's state every few hundred steps (resume a training)
+ *   policy-NAME.ckpt       a trained diffusion policy
+ *   artifact-NAME.json     a finished training: the MLP's weights, or the diffusion policy's file
+ *
+ * Every file is written to a temporary name and renamed, so an interrupted run never leaves
+ * a half-written one.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../autodiff/index.js';
+import { describeUNet, initUNet } from '../diffusion/index.js';
+import type { TrainedArtifact } from '../learning/methods.js';
+import type { Task } from '../tasks/index.js';
+import type { ExperimentConfig, StartMode } from './config.js';
+
+export function atomicWrite(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The files a run writes (and --force deletes). */
+const RUN_FILE = /^(config\.json|results\.(json|md)|.*\.svg|(checkpoint|policy)-.*\.ckpt|artifact-.*\.json)(\.tmp)?$/;
+
+/** Make `dir` ready for a run: new or empty; or cleared of an old run's files (force); or holding the run to resume. */
+export function prepareFolder(dir: string, mode: StartMode): void {
+  if (mode === 'resume') {
+    if (!existsSync(join(dir, 'config.json'))) throw new RangeError(`--resume ${dir}: no run there (config.json is missing)`);
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  const present = readdirSync(dir);
+  if (present.length === 0) return;
+  if (mode === 'fresh') {
+    throw new RangeError(`--out ${dir} is not empty (${present.length} files): pass --force to replace the run there, or --resume ${dir} to continue it`);
+  }
+  for (const name of present) if (RUN_FILE.test(name)) rmSync(join(dir, name));
+}
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Where and with what a run was made: enough to tell two results apart. */
+export function provenance(config: ExperimentConfig, task: Task, workers: number) {
+  const { nx, nu } = task.dynamics;
+  const mlpSizes = [nx, ...config.mlpHidden, nu];
+  const unet = { actionDim: nu, condDim: config.historyLength * nx, downDims: config.unetDownDims };
+  const status = git(['status', '--porcelain']);
+  return {
+    gitCommit: git(['rev-parse', 'HEAD']),
+    gitDirty: status === null ? null : status !== '',
+    node: process.version,
+    workers,
+    networks: {
+      unetParameters: describeUNet(initUNet(new Rng(0), unet), unet).parameters,
+      mlpLayers: mlpSizes,
+      mlpParameters: mlpSizes.slice(1).reduce((n, out, i) => n + out * (mlpSizes[i] + 1), 0),
+    },
+  };
+}
+
+/** A finished training, stored so that a resumed run loads it instead of training again. */
+export function saveArtifact(path: string, artifact: TrainedArtifact): void {
+  // Float64 values survive JSON exactly (shortest round-trip printing), so a loaded MLP is bit for bit the trained one.
+  const plain = artifact.kind === 'mlp' ? { ...artifact, leaves: artifact.leaves.map((l) => ({ data: Array.from(l.data), shape: l.shape })) } : artifact;
+  atomicWrite(path, JSON.stringify(plain));
+}
+
+export function loadArtifact(path: string): TrainedArtifact | null {
+  if (!existsSync(path)) return null;
+  let artifact: TrainedArtifact;
+  try {
+    artifact = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new RangeError(`${path}: not a trained artifact (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (artifact.kind === 'mlp') return { ...artifact, leaves: artifact.leaves.map((l) => ({ data: Float64Array.from(l.data), shape: l.shape })) };
+  if (artifact.kind !== 'diffusion') throw new RangeError(`${path}: not a trained artifact (kind ${String((artifact as { kind?: unknown }).kind)})`);
+  if (!existsSync(artifact.policyPath)) throw new RangeError(`${path}: names a policy file that is missing (${artifact.policyPath})`);
+  return artifact;
+}
+
+/** Remove a file if it is there (training checkpoints once their training has finished, with --keep-checkpoints last or none). */
+export function removeIfPresent(path: string): void {
+  rmSync(path, { force: true });
+}
