@@ -197,19 +197,19 @@ function table(results: ExperimentResults, summary: ReturnType<typeof summarize>
     const a = summary.toAlone;
     lines.push(`TO alone (cold guess): cost ${f(a.cost.mean)} (${f(a.cost.median)}), iterations ${f(a.solverIterations.mean, 1)} (${f(a.solverIterations.median, 1)}), converged ${f(100 * a.convergedRate, 0)} %, ${f(a.solveSeconds.mean, 3)} s per solve.`);
   }
-  if (iterations.length > 1) lines.push('', ...iterationTable(summary.rows));
+  if (iterations.length > 1) lines.push('', ...iterationTable(summary.rows, config.actionsPerPlan));
   if (new Set(summary.rows.map((r) => r.actionsPerPlan)).size > 1) lines.push('', ...actionLengthTables(results, summary));
   if (results.interrupted) lines.push('', '**Interrupted**: these are the runs completed before Ctrl-C.');
   return lines.join('\n');
 }
 
 /** Mean policy and refined cost per Alg. 1 iteration (the main paper's Fig. 2a), at Alg. 1's T_a, first n_traj and epochs. */
-function iterationTable(rows: SummaryRow[]): string[] {
+function iterationTable(rows: SummaryRow[], actionsPerPlan: number): string[] {
   const first = rows[0];
-  const shown = rows.filter((r) => r.nTraj === first.nTraj && r.epochs === first.epochs && r.actionsPerPlan === first.actionsPerPlan);
+  const shown = rows.filter((r) => r.nTraj === first.nTraj && r.epochs === first.epochs && r.actionsPerPlan === actionsPerPlan);
   const iterations = [...new Set(shown.map((r) => r.iteration))];
   const lines = [
-    `Mean policy cost / refined cost after each iteration of Alg. 1 (n_traj ${first.nTraj}, epochs ${first.epochs}, T_a ${first.actionsPerPlan}):`, '',
+    `Mean policy cost / refined cost after each iteration of Alg. 1 (n_traj ${first.nTraj}, epochs ${first.epochs}, T_a ${actionsPerPlan}):`, '',
     `| method | ${iterations.map((i) => `iteration ${i}`).join(' | ')} |`,
     `|---|${iterations.map(() => '---|').join('')}`,
   ];
