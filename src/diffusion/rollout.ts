@@ -15,10 +15,11 @@
  *
  *   torque actions (a = u): entries T_o - 1 .. T_o + T_a - 2 are u_t .. u_{t + T_a - 1} and are
  *     applied directly. Nothing from the history is inpainted (past controls are not inputs).
- *   state actions (a = x): entries 0 .. T_o - 1 are x_hist itself and are inpainted (train
- *     with knownPrefix = T_o); entries T_o .. T_o + T_a - 1 are the desired next states,
- *     turned into controls by the caller's inverse step u = inverse(x_t, x_{t+1}) (RNEA of a
- *     finite-difference acceleration, a PD law...), then applied with the true dynamics.
+ *   state actions (a = enc(x), enc the identity by default): entries 0 .. T_o - 1 are
+ *     enc(x_hist) and are inpainted (train with knownPrefix = T_o); entries T_o .. T_o + T_a - 1
+ *     are the desired next states, turned into controls by the caller's inverse step
+ *     u = inverse(x_t, a_{t+1}) (RNEA of a finite-difference acceleration, a PD law...), then
+ *     applied with the true dynamics.
  *
  * A target (a goal state at a given time, say) is inpainted in every chunk whose window
  * contains that time: "inpainting of a target where a task gives one".
@@ -32,8 +33,10 @@ import { applyUNet } from './unet.js';
 export interface RolloutSystem {
   /** x_{t+1} = f(x_t, u_t), batched: x [B, nx], u [B, nu] -> [B, nx]. */
   step(x: Tensor, u: Tensor): Tensor;
-  /** For state actions: the control taking x to xNext, [B, nx] x [B, nx] -> [B, nu]. */
-  inverse?(x: Tensor, xNext: Tensor): Tensor;
+  /** For state actions: the control taking x towards the planned action next, [B, nx] x [B, a] -> [B, nu]. */
+  inverse?(x: Tensor, next: Tensor): Tensor;
+  /** For state actions: the action of a state, a = enc(x), [B, nx] -> [B, a] (to inpaint the history). Default: a = x. */
+  encode?(x: Tensor): Tensor;
   /** Observations of a state history [B, T_o, nx] -> [B, T_o, no]. Default: o = x. */
   observe?: Observe;
 }
@@ -80,8 +83,9 @@ export function rollout(
   if (!Number.isInteger(Ta) || Ta < 1 || first + Ta > Th) {
     throw new RangeError(`rollout: T_a = ${Ta} does not fit a chunk of T_h = ${Th} after ${first} history entries`);
   }
-  if (actionKind === 'state' && (system.inverse === undefined || x0.shape[1] !== a)) {
-    throw new RangeError(`rollout: state actions need system.inverse and action dim = state dim (${a} vs ${x0.shape[1]})`);
+  const encode = system.encode ?? ((x: Tensor) => x);
+  if (actionKind === 'state' && (system.inverse === undefined || encode(x0).shape[1] !== a)) {
+    throw new RangeError(`rollout: state actions need system.inverse and enc(x) of the action's size (${a} vs ${encode(x0).shape[1]})`);
   }
   if (options.target !== undefined && (options.target.values.shape[0] !== B || options.target.values.shape[1] !== a)) {
     throw new RangeError(`rollout: the target must be [${B}, ${a}]`);
@@ -112,7 +116,7 @@ export function rollout(
       for (let c = 0; c < a; c++) known[(b * Th + entry) * a + c] = row[offset + c];
     };
     if (actionKind === 'state') {
-      const h = xHist.concrete().data;
+      const h = stack(window.map(encode), 1).concrete().data; // [B, T_o, a]
       for (let b = 0; b < B; b++) for (let i = 0; i < To; i++) put(b, i, h, (b * To + i) * a);
     }
     const j = options.target === undefined ? -1 : options.target.time - (t - To + 1);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { METHODS, type Method, type TrainingSettings } from '../learning/methods.js';
-import { taskByName } from '../tasks/index.js';
+import { TASK_NAMES, taskByName } from '../tasks/index.js';
 
 /** The protocol: which runs an experiment makes, with which policies. */
 export interface Protocol {
@@ -94,6 +94,7 @@ export function helpText(spec: ExperimentSpec): string {
 ${spec.about}
 Writes config.json, results.json, results.md and SVG plots.
 
+  --task NAME          the task (default ${spec.task}; registered: ${TASK_NAMES.join(', ')})
   --seeds LIST         comma-separated seeds (default ${d.seeds})
   --n-traj LIST        numbers of training trajectories (default ${d.nTraj})
   --epochs LIST        training epochs n_pl (default ${d.epochs})
@@ -147,6 +148,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
   const { values: f } = parseArgs({
     args: argv,
     options: {
+      task: { type: 'string' },
       seeds: { type: 'string' },
       'n-traj': { type: 'string' },
       epochs: { type: 'string' },
@@ -208,17 +210,22 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
   }
   if (f.batch !== undefined) p.diffusionBatch = positiveInteger(f.batch, 'batch');
   if (f['max-iterations'] !== undefined) p.maxIterations = positiveInteger(f['max-iterations'], 'max-iterations');
-  for (const [flag, ta] of [['ta', p.actionsPerPlan], ...p.evalActionsPerPlan.map((v) => ['eval-ta', v] as const)] as const) {
-    if (p.historyLength - 1 + ta > p.horizon) throw new RangeError(`--${flag} ${ta}: T_o - 1 + T_a must not exceed T_h = ${p.horizon}`);
-  }
-  const taskHorizon = taskByName(spec.task).horizon;
+  const taskName = f.task ?? spec.task;
+  if (!TASK_NAMES.includes(taskName)) throw new RangeError(`--task: unknown task "${taskName}" (known: ${TASK_NAMES.join(', ')})`);
+  const task = taskByName(taskName);
+  const taskHorizon = task.horizon;
   if (p.horizon >= taskHorizon) throw new RangeError(`--th ${p.horizon}: must be shorter than the task horizon ${taskHorizon}`);
+  // The first action executed is chunk entry T_o - 1 for torques, T_o for states (entries 0 .. T_o - 1 are then the history).
+  const history = task.action.kind === 'state' ? p.historyLength : p.historyLength - 1;
+  for (const [flag, ta] of [['ta', p.actionsPerPlan], ...p.evalActionsPerPlan.map((v) => ['eval-ta', v] as const)] as const) {
+    if (history + ta > p.horizon) throw new RangeError(`--${flag} ${ta}: ${history} history entries and T_a must fit T_h = ${p.horizon}`);
+  }
   const keep = f['keep-checkpoints'] ?? 'last';
   if (!(KEEP_CHECKPOINTS as readonly string[]).includes(keep)) throw new RangeError(`--keep-checkpoints: expected one of ${KEEP_CHECKPOINTS.join(', ')}, got "${keep}"`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const config: ExperimentConfig = {
     experiment: spec.name,
-    task: spec.task,
+    task: taskName,
     ...p,
     diffusionLr: 1e-3,
     diffusionDtype: f.float64 ? 'float64' : 'float32',

@@ -39,7 +39,7 @@ function trainingSettings(c: ExperimentConfig): TrainingSettings {
 function evaluatedFrom(task: Task, method: Method, artifact: TrainedArtifact, actionsPerPlan: number, seed: number): EvaluatedPolicy {
   if (artifact.kind === 'mlp') return mlpEvaluated(method, mlpFromArtifact(artifact), task.dynamics);
   const rng = new Rng(seed * 7919 + 99);
-  return diffusionEvaluated(method, loadPolicy(artifact.policyPath), task.dynamics, { actionsPerPlan, rng });
+  return diffusionEvaluated(method, loadPolicy(artifact.policyPath), task, { actionsPerPlan, rng });
 }
 
 /** The T_a values a run evaluates: Alg. 1's own first, then the extra ones in increasing order. */

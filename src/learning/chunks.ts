@@ -10,9 +10,9 @@
  * An epoch, as the paper counts it, is |D| (T - T_h) / T_h chunks: the trajectories cut into
  * non-overlapping chunks, although training samples all the overlapping ones.
  */
-import { ConcreteTensor } from '../autodiff/index.js';
+import { ConcreteTensor, type Tensor, jacfwd, reshape, tensor } from '../autodiff/index.js';
 import type { ChunkDataset } from '../diffusion/index.js';
-import { chunkJacobianWithHistory } from './chaining.js';
+import { chunkJacobian, chunkJacobianWithHistory } from './chaining.js';
 import type { SolvedTrajectory } from './collect.js';
 
 export interface ChunkOptions {
@@ -56,5 +56,73 @@ export function torqueChunkDataset(trajectories: readonly SolvedTrajectory[], { 
     xHist: xh,
     oHist: xh,
     dTau0dXHist: new ConcreteTensor(jac, [N, horizon, nu, historyLength, nx]),
+  };
+}
+
+/** What state chunks need of the action representation: a_t = enc(x) ([B, nx] -> [B, na], engine ops). */
+export type StateEncoding = (x: Tensor) => Tensor;
+
+/**
+ * Every chunk of every trajectory with state actions (a = enc(x)), the state as observation.
+ * Alignment follows the rollout: the chunk planned at time t holds enc(x_s) for
+ * s = t - T_o + 1 .. t - T_o + T_h (the first T_o are the observed history, x_0 repeated
+ * before the start, and are inpainted at sampling time), so t runs from 0 to T + T_o - T_h.
+ *
+ * Derivative targets, [T_h, na, T_o, nx]: a history entry is enc of its own history slot
+ * (d/d slot = J_enc); a planned entry s = t + h + 1 depends on x_t through the closed loop,
+ * d enc(x_s)/d x_t = J_enc(x_s) Phi_{h+1} (chaining.ts, state kind).
+ */
+export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], { horizon, historyLength }: ChunkOptions, encode: StateEncoding): ChunkDataset {
+  const first = trajectories[0];
+  if (first === undefined) throw new RangeError('stateChunkDataset: no trajectories');
+  const T = first.us.length;
+  const nx = first.xs[0].length;
+  const ndx = Math.round(Math.sqrt(first.fx[0].length));
+  if (ndx !== nx) throw new RangeError('stateChunkDataset: states on a manifold (ndx != nx) need a tangent-space encoding');
+  const planned = horizon - historyLength;
+  if (planned < 1 || horizon > T + historyLength) throw new RangeError(`stateChunkDataset: T_h = ${horizon} must exceed T_o = ${historyLength} and fit T = ${T}`);
+  const encoded = (x: Float64Array) => encode(tensor(Array.from(x), [1, nx]));
+  const na = encoded(first.xs[0]).shape[1];
+  const jacobian = jacfwd((x: Tensor) => reshape(encode(reshape(x, [1, nx])), [na]));
+  const perTrajectory = T + historyLength - horizon + 1;
+  const N = trajectories.length * perTrajectory;
+  const tau0 = new Float64Array(N * horizon * na);
+  const xHist = new Float64Array(N * historyLength * nx);
+  const jac = new Float64Array(N * horizon * na * historyLength * nx);
+  let n = 0;
+  for (const tr of trajectories) {
+    if (tr.us.length !== T) throw new RangeError('stateChunkDataset: trajectories of different lengths');
+    const codes = tr.xs.map((x) => encoded(x).concrete().data);
+    const codeJacobians = tr.xs.map((x) => jacobian(tensor(Array.from(x))).concrete().data);
+    for (let t = 0; t < perTrajectory; t++, n++) {
+      const state = (e: number) => Math.max(0, t - historyLength + 1 + e);
+      for (let e = 0; e < horizon; e++) tau0.set(codes[state(e)], (n * horizon + e) * na);
+      for (let o = 0; o < historyLength; o++) xHist.set(tr.xs[state(o)], (n * historyLength + o) * nx);
+      const phi = chunkJacobian(tr, t, planned, 'state');
+      const block = jac.subarray(n * horizon * na * historyLength * nx, (n + 1) * horizon * na * historyLength * nx);
+      const at = (e: number, i: number, o: number, j: number) => ((e * na + i) * historyLength + o) * nx + j;
+      for (let e = 0; e < horizon; e++) {
+        const J = codeJacobians[state(e)];
+        if (e < historyLength) {
+          for (let i = 0; i < na; i++) for (let j = 0; j < nx; j++) block[at(e, i, e, j)] = J[i * nx + j];
+          continue;
+        }
+        const P = phi.subarray((e - historyLength) * nx * nx, (e - historyLength + 1) * nx * nx);
+        for (let i = 0; i < na; i++) {
+          for (let j = 0; j < nx; j++) {
+            let s = 0;
+            for (let k = 0; k < nx; k++) s += J[i * nx + k] * P[k * nx + j];
+            block[at(e, i, historyLength - 1, j)] = s;
+          }
+        }
+      }
+    }
+  }
+  const xh = new ConcreteTensor(xHist, [N, historyLength, nx]);
+  return {
+    tau0: new ConcreteTensor(tau0, [N, horizon, na]),
+    xHist: xh,
+    oHist: xh,
+    dTau0dXHist: new ConcreteTensor(jac, [N, horizon, na, historyLength, nx]),
   };
 }

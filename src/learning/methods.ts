@@ -10,7 +10,7 @@
 import { Rng } from '../autodiff/index.js';
 import { savePolicy, trainDiffusion } from '../diffusion/index.js';
 import type { MLPParams } from '../nn/index.js';
-import { chunksPerEpoch, torqueChunkDataset } from './chunks.js';
+import { chunksPerEpoch, stateChunkDataset, torqueChunkDataset } from './chunks.js';
 import type { SolvedTrajectory } from './collect.js';
 import { type MlpPolicy, initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from './mlp-policy.js';
 import { taskByName } from '../tasks/index.js';
@@ -107,7 +107,11 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     const [leaves] = flatten(params);
     return { kind: 'mlp', policy: rest, leaves: leaves.map((l) => ({ data: Float64Array.from(l.concrete().data), shape: [...l.shape] })), finalLoss };
   }
-  const dataset = torqueChunkDataset(trajectories as SolvedTrajectory[], { horizon: settings.horizon, historyLength: settings.historyLength });
+  const chunking = { horizon: settings.horizon, historyLength: settings.historyLength };
+  const { action } = task;
+  const dataset = action.kind === 'torque'
+    ? torqueChunkDataset(trajectories as SolvedTrajectory[], chunking)
+    : stateChunkDataset(trajectories as SolvedTrajectory[], chunking, (x) => action.encode(x));
   const steps = Math.max(1, Math.ceil((epochs * chunksPerEpoch(trajectories.length, task.horizon, settings.horizon)) / settings.diffusionBatch));
   let finalLoss = NaN;
   const result = trainDiffusion(dataset, {
@@ -120,6 +124,9 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     dtype: settings.diffusionDtype,
     K: settings.diffusionSteps,
     unet: settings.unetDownDims ? { downDims: settings.unetDownDims } : undefined,
+    // State actions: the chunk's first T_o entries are the observed history, inpainted when sampling.
+    knownPrefix: action.kind === 'state' ? settings.historyLength : 0,
+    observe: task.observe,
     logEvery: Math.max(1, Math.floor(steps / 100)),
     onProgress: (p) => {
       finalLoss = p.loss;

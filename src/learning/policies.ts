@@ -6,7 +6,7 @@
 import { ConcreteTensor, type Rng, type Tensor, tensor } from '../autodiff/index.js';
 import { type DiffusionPolicy, rollout } from '../diffusion/index.js';
 import { type DiscreteDynamics, NonFiniteResultError } from '../dynamics/index.js';
-import type { TaskInstance } from '../tasks/index.js';
+import type { Task, TaskInstance } from '../tasks/index.js';
 import type { EvaluatedPolicy, PolicyRollout } from './evaluate.js';
 import { type MlpPolicy, mlpAction } from './mlp-policy.js';
 
@@ -98,14 +98,17 @@ export interface DiffusionRolloutOptions {
   rng: Rng;
 }
 
-export function diffusionEvaluated(name: string, policy: DiffusionPolicy, dynamics: DiscreteDynamics, options: DiffusionRolloutOptions): EvaluatedPolicy {
+/** Alg. 2 on a task: its dynamics, its action representation (torques, or planned states and their inverse step) and its observation. */
+export function diffusionEvaluated(name: string, policy: DiffusionPolicy, task: Task, options: DiffusionRolloutOptions): EvaluatedPolicy {
+  const { dynamics, action, observe } = task;
+  const stateActions = action.kind === 'state' ? { inverse: action.inverse, encode: action.encode } : {};
   return {
     name,
     rollout: (instances, T) => batchRollout(dynamics, instances, (x0, step) => {
-      const result = rollout(policy, { step }, x0, undefined, options.rng, {
+      const result = rollout(policy, { step, observe, ...stateActions }, x0, undefined, options.rng, {
         T,
         actionsPerPlan: options.actionsPerPlan,
-        actionKind: 'torque',
+        actionKind: action.kind,
         kRollout: options.kRollout,
       });
       return { xs: perTaskFromBatch(result.xs), us: perTaskFromBatch(result.us) };

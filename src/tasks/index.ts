@@ -4,14 +4,15 @@
  * its module beside this one (see pendulum.ts) and add one line to `FACTORIES`.
  */
 import { createDoublePendulumTask } from './double-pendulum.js';
-import { createPendulumTask } from './pendulum.js';
+import { createPendulumStateTask, createPendulumTask } from './pendulum.js';
 import type { Task } from './task.js';
 
-export type { ActionRepresentation, PlotChannels, Task, TaskInstance } from './task.js';
+export type { ActionRepresentation, PlotChannels, StateActions, Task, TaskInstance, TorqueActions } from './task.js';
 export { PENDULUM_TASK } from './pendulum.js';
 
 const FACTORIES: Record<string, () => Task> = {
   pendulum: createPendulumTask,
+  'pendulum-state': createPendulumStateTask,
   'double-pendulum': createDoublePendulumTask,
 };
 

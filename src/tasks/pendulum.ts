@@ -25,3 +25,12 @@ export const PENDULUM_TASK = {
 export function createPendulumTask(): Task {
   return swingUpTask({ name: 'pendulum', title: 'Pendulum', dynamics: createModel('pendulum'), ...PENDULUM_TASK });
 }
+
+/**
+ * The same swing-up with state actions (a_t = (cos q, sin q, v) of the next state, decoded by
+ * inverse dynamics: state-actions.ts): the ablation of the paper's remark that "the chaotic
+ * properties of this task impose torque control" (sec. 4.2).
+ */
+export function createPendulumStateTask(): Task {
+  return swingUpTask({ name: 'pendulum-state', title: 'Pendulum, state actions', dynamics: createModel('pendulum'), ...PENDULUM_TASK, actions: 'state' });
+}

@@ -18,6 +18,7 @@
 import { type Tensor, add, mul, reshape, square, sub, sum, tensor } from '../autodiff/index.js';
 import { type MultibodyDynamics, forwardKinematics } from '../dynamics/index.js';
 import { defineProblem, interpolationGuess, stageCost, terminalCost, withTask } from '../ocp/index.js';
+import { revoluteStateActions } from './state-actions.js';
 import type { Task } from './task.js';
 
 export interface SwingUpSpec {
@@ -30,6 +31,8 @@ export interface SwingUpSpec {
   terminalTipWeight: number;
   /** Half-width of the uniform start range of every joint angle (rad). */
   startSpread: number;
+  /** Torque actions (the paper's choice for pendulums), or planned states decoded by inverse dynamics. Default torque. */
+  actions?: 'torque' | 'state';
 }
 
 /** The nearest multiple of 2 pi: the upright angle the interpolation guess heads for. */
@@ -68,7 +71,7 @@ export function swingUpTask(spec: SwingUpSpec): Task {
       const q = Array.from({ length: nq }, (_, j) => (j === 0 ? Math.PI : 0) + startSpread * (2 * rng.nextFloat() - 1));
       return { x0: [...q, ...new Array(nv).fill(0)] };
     },
-    action: { kind: 'torque' },
+    action: spec.actions === 'state' ? revoluteStateActions(dynamics) : { kind: 'torque' },
     // The first angle as its distance from upright, so that a swing-up to 2 pi ends at 0 like one to 0.
     plot: {
       state: { index: 0, label: `${nq === 1 ? 'q' : 'q1'} from upright (rad)`, map: (q) => Math.abs(q - nearestUpright(q)) },

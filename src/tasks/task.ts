@@ -26,14 +26,31 @@ export interface TaskInstance {
 }
 
 /**
- * The policy's action a_t. Torque actions (a_t = u_t) are applied as they are, and their
- * derivative targets are the solver's gains chained through the dynamics (eq. 7 of the main
- * paper, src/learning/chaining.ts). State actions (a_t = x_{t+1}, decoded to a control by
- * inverse dynamics) join with the UR5 task, whose experiment needs them.
+ * The policy's action a_t (main paper, sec. 4.2). Torque actions (a_t = u_t) are applied as
+ * they are; their derivative targets are the solver's gains chained through the dynamics
+ * (eq. 7, src/learning/chaining.ts).
  */
-export interface ActionRepresentation {
+export interface TorqueActions {
   kind: 'torque';
 }
+
+/**
+ * State actions: a chunk holds encoded states, enc(x), those of the T_o observed states (Alg.
+ * 2 inpaints them) and then the planned next ones; `inverse` turns the current state and the
+ * next planned action into a control (inverse dynamics). `encode` is written with engine ops:
+ * the derivative targets chain its Jacobian onto the closed loop's dx_{t+h}/dx_t.
+ */
+export interface StateActions {
+  kind: 'state';
+  /** na, the size of enc(x). */
+  dim: number;
+  /** [B, nx] -> [B, na] */
+  encode(x: Tensor): Tensor;
+  /** The control that takes state x [B, nx] towards the planned action next [B, na]: [B, nu]. */
+  inverse(x: Tensor, next: Tensor): Tensor;
+}
+
+export type ActionRepresentation = TorqueActions | StateActions;
 
 /** Which state coordinate and control to draw in trajectory plots, and how (an angle wrapped, say). */
 export interface PlotChannels {

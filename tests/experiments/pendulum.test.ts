@@ -47,6 +47,23 @@ describe('pendulum experiment', () => {
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| Sob+Diff | 2 |');
   });
 
+  it('runs with state actions (planned states decoded by inverse dynamics): complete, finite results', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pendulum-state-'));
+    const { config } = parseConfig(PENDULUM_EXPERIMENT, [
+      '--task', 'pendulum-state', '--methods', 'sob-diff,diff', '--n-traj', '2', '--epochs', '4', '--eval-tasks', '2', '--th', '16', '--ta', '8',
+      '--unet-dims', '8,8', '--workers', '1', '--out', out,
+    ])!;
+    await runExperiment(config);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
+    expect(json.task).toBe('pendulum-state');
+    for (const row of json.summary) {
+      expect(row.seeds).toBe(1);
+      expect(Number.isNaN(row.policyCost.median), row.method).toBe(false);
+      expect(Number.isFinite(row.rolloutSeconds)).toBe(true);
+    }
+    expect(json.summary.map((r) => r.method)).toEqual(['sob-diff', 'diff']);
+  });
+
   it('the Sobolev targets of a collected trajectory match central differences of the closed loop', async () => {
     const task = taskByName('pendulum');
     const pendulumModel = task.dynamics;
