@@ -4,7 +4,7 @@
  * its module beside this one (see pendulum.ts) and add one line to `FACTORIES`.
  */
 import { createDoublePendulumTask } from './double-pendulum.js';
-import { createPendulumStateTask, createPendulumTask } from './pendulum.js';
+import { createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
 import type { Task } from './task.js';
 
 export type { ActionRepresentation, PlotChannels, StateActions, Task, TaskInstance, TorqueActions } from './task.js';
@@ -13,6 +13,7 @@ export { PENDULUM_TASK } from './pendulum.js';
 const FACTORIES: Record<string, () => Task> = {
   pendulum: createPendulumTask,
   'pendulum-state': createPendulumStateTask,
+  'pendulum-wide': createPendulumWideTask,
   'double-pendulum': createDoublePendulumTask,
 };
 

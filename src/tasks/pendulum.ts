@@ -27,6 +27,18 @@ export function createPendulumTask(): Task {
 }
 
 /**
+ * The swing-up from anywhere in the lower half-plane, moving: q0 ~ U(pi/2, 3 pi/2),
+ * v0 ~ U(-2, 2) rad/s (ours). The paper samples "a randomly sampled downward position"; this
+ * wider reading is the alternative to the default's 0.5 rad at rest (issue 13 compares them).
+ */
+export function createPendulumWideTask(): Task {
+  return swingUpTask({
+    name: 'pendulum-wide', title: 'Pendulum, wide starts', dynamics: createModel('pendulum'), ...PENDULUM_TASK,
+    startSpread: Math.PI / 2, startVelocitySpread: 2,
+  });
+}
+
+/**
  * The same swing-up with state actions (a_t = (cos q, sin q, v) of the next state, decoded by
  * inverse dynamics: state-actions.ts): the ablation of the paper's remark that "the chaotic
  * properties of this task impose torque control" (sec. 4.2).

@@ -10,8 +10,9 @@
  * iterations on average over 20 held-out pendulum starts, against 9 for the Gauss-Newton
  * residual form, to the same costs.
  *
- * Instances: at rest, the first joint within `startSpread` of pi (hanging down), the others
- * within `startSpread` of 0 (the links in line), one uniform draw per joint in joint order.
+ * Instances: the first joint within `startSpread` of pi (hanging down), the others within
+ * `startSpread` of 0 (the links in line), one uniform draw per joint in joint order; at rest,
+ * or with velocities within `startVelocitySpread` (drawn after the angles).
  * "TO alone" starts from the linear interpolation to the nearest upright configuration (each
  * angle to its nearest multiple of 2 pi) with zero controls.
  */
@@ -31,6 +32,8 @@ export interface SwingUpSpec {
   terminalTipWeight: number;
   /** Half-width of the uniform start range of every joint angle (rad). */
   startSpread: number;
+  /** Half-width of the uniform range of every start velocity (rad/s); 0 (at rest) by default. */
+  startVelocitySpread?: number;
   /** Torque actions (the paper's choice for pendulums), or planned states decoded by inverse dynamics. Default torque. */
   actions?: 'torque' | 'state';
 }
@@ -69,7 +72,9 @@ export function swingUpTask(spec: SwingUpSpec): Task {
     },
     sampleInstance(rng) {
       const q = Array.from({ length: nq }, (_, j) => (j === 0 ? Math.PI : 0) + startSpread * (2 * rng.nextFloat() - 1));
-      return { x0: [...q, ...new Array(nv).fill(0)] };
+      const vSpread = spec.startVelocitySpread ?? 0;
+      const v = Array.from({ length: nv }, () => (vSpread === 0 ? 0 : vSpread * (2 * rng.nextFloat() - 1)));
+      return { x0: [...q, ...v] };
     },
     action: spec.actions === 'state' ? revoluteStateActions(dynamics) : { kind: 'torque' },
     // The first angle as its distance from upright, so that a swing-up to 2 pi ends at 0 like one to 0.
