@@ -16,3 +16,4 @@ export { Rng } from './rng.js';
 export { withStepArena } from './arena.js';
 export { jit, type Jitted, registerScalarRule } from './jit/index.js';
 export { type BackendName, type KernelName, availableBackends, kernelBackend, setKernelBackend } from './kernels/index.js';
+export { linearize, linearTranspose } from './linearize.js';
