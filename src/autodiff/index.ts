@@ -17,3 +17,5 @@ export { withStepArena } from './arena.js';
 export { jit, type Jitted, registerScalarRule } from './jit/index.js';
 export { type BackendName, type KernelName, availableBackends, kernelBackend, setKernelBackend } from './kernels/index.js';
 export { linearize, linearTranspose } from './linearize.js';
+export { vmap, type InAxes } from './vmap/vmap.js';
+export { registerBatchRule, type BatchRule } from './vmap/registry.js';
