@@ -26,6 +26,7 @@
  * proximal (dual) regularization; here the multipliers change only between inner solves.
  */
 import { type InitialGuess, type SolverOptions, defaultSolverOptions, solveCore } from './core.js';
+import { checkGuess, resolveOptions } from './inputs.js';
 import { type Objective, costObjective } from './objective.js';
 import type { Constraint, OcpProblem } from './problem.js';
 import type { IterationRecord, OcpSolution, StopReason } from './solution.js';
@@ -198,7 +199,8 @@ class AugmentedLagrangian {
 
 export function solveConstrained(problem: OcpProblem, init: ConstrainedGuess = {}, options: Partial<ConstrainedOptions> = {}): OcpSolution {
   const start = performance.now();
-  const opt: ConstrainedOptions = { ...defaultConstrainedOptions, ...options };
+  const opt = resolveOptions<ConstrainedOptions>('constrained', defaultConstrainedOptions, options);
+  const projectedControls = checkGuess('constrained', problem, init, opt.mode === 'fddp');
   const al = new AugmentedLagrangian(problem, opt.penaltyInit);
   if (init.multipliers) init.multipliers.forEach((m, t) => al.lambda[t]?.set(m));
   const objective = al.objective(costObjective(problem));
@@ -264,6 +266,7 @@ export function solveConstrained(problem: OcpProblem, init: ConstrainedGuess = {
     history,
     multipliers: al.lambda.map((l) => l.slice()),
     constraintViolation: violation,
+    projectedControls,
     timings: { totalMs: total, perIterationMs: iterations > 0 ? total / iterations : 0, ...phases },
   };
 }

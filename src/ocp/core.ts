@@ -13,6 +13,7 @@
 import { compileDynamicsCurvature, compileManifold } from './compiled.js';
 import { backwardPass } from './backward.js';
 import { type RolloutContext, computeDerivatives, evaluate, expectedImprovement, rollout, simulate } from './forward.js';
+import { SolverOptionsError, checkGuess, resolveOptions } from './inputs.js';
 import { type Objective, costObjective } from './objective.js';
 import type { OcpProblem } from './problem.js';
 import type { IterationRecord, OcpSolution, StopReason } from './solution.js';
@@ -83,8 +84,13 @@ export const defaultSolverOptions: SolverOptions = {
   history: true,
 };
 
+/**
+ * Where a solve starts. Both parts are checked (inputs.ts): the right counts and lengths,
+ * finite entries (else an InitialGuessError naming the knot); controls outside the box are
+ * projected onto it, and `solution.projectedControls` says how many entries were.
+ */
 export interface InitialGuess {
-  /** T + 1 states (FDDP uses them, possibly infeasible; DDP rolls out `us` instead). */
+  /** T + 1 states (FDDP uses them, possibly infeasible; DDP rolls out `us` instead and does not read them). */
   xs?: readonly ArrayLike<number>[];
   /** T controls (zeros when omitted). */
   us?: readonly ArrayLike<number>[];
@@ -210,7 +216,8 @@ export interface CoreResult {
 
 /**
  * Run the loop. `objective` defaults to the problem's costs; the constrained solver passes
- * its augmented Lagrangian and reuses `workspace` between outer iterations.
+ * its augmented Lagrangian and reuses `workspace` between outer iterations. A bad guess or
+ * option throws (InitialGuessError, SolverOptionsError: inputs.ts) before any work is done.
  */
 export function solveCore(
   problem: OcpProblem,
@@ -221,7 +228,9 @@ export function solveCore(
   workspace?: Workspace,
 ): CoreResult {
   const start = performance.now();
-  const opt = { ...defaultSolverOptions, ...options };
+  if (mode !== 'ddp' && mode !== 'fddp') throw new SolverOptionsError('solveCore', 'mode', mode, "is not 'ddp' or 'fddp'");
+  const opt = resolveOptions<SolverOptions>(mode, defaultSolverOptions, options);
+  const projectedControls = checkGuess(mode, problem, { xs: init.xs, us: init.us }, mode === 'fddp');
   const { dynamics } = problem;
   const ws = workspace ?? new Workspace(problem.horizon, dynamics.nx, dynamics.ndx, dynamics.nu);
   const ctx: RolloutContext = { dynamics, manifold: compileManifold(dynamics.manifold), objective, bounds: problem.controlBounds };
@@ -285,7 +294,7 @@ export function solveCore(
       }
     }
   }
-  const solution = finalize(s, reason, iterations, history, start);
+  const solution = finalize(s, reason, iterations, history, start, projectedControls);
   return { solution, workspace: ws };
 }
 
@@ -295,7 +304,9 @@ export function solveCore(
  * dynamics' second-order terms, so that K_t = du_t/dx_t and V_x, V_xx are the derivatives
  * of the optimal cost-to-go at a strict local minimum.
  */
-function finalize(s: LoopState, reason: StopReason, iterations: number, history: IterationRecord[], start: number): OcpSolution {
+function finalize(
+  s: LoopState, reason: StopReason, iterations: number, history: IterationRecord[], start: number, projectedControls: number,
+): OcpSolution {
   const { ws, opt } = s;
   let exact = false;
   const finite = reason !== 'nonFinite' && derivatives(s);
@@ -337,5 +348,6 @@ function finalize(s: LoopState, reason: StopReason, iterations: number, history:
     timings: { totalMs: total, perIterationMs: iterations > 0 ? total / iterations : 0, ...s.timings },
     history,
     exactGains: exact,
+    projectedControls,
   };
 }

@@ -16,3 +16,4 @@ export * from './initial-guess.js';
 export * from './constraints.js';
 export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';
 export { type SolverName, solveOcp, trajectoryCost } from './solve.js';
+export { InitialGuessError, SolverOptionsError } from './inputs.js';

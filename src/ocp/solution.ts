@@ -62,6 +62,11 @@ export interface OcpSolution {
   history: IterationRecord[];
   /** Whether K, Vx, Vxx include the dynamics' second-order terms (exact DDP gains). */
   exactGains: boolean;
+  /**
+   * How many entries of the initial guess's controls lay outside the control bounds and were
+   * projected onto them before the first rollout (0 for a guess inside the box; see inputs.ts).
+   */
+  projectedControls: number;
   /** Constrained solver: multipliers per knot (T + 1; the last for terminal constraints). */
   multipliers?: Float64Array[];
   /** Constrained solver: max violation of the general constraints. */

@@ -5,6 +5,7 @@
  */
 import { solveConstrained, type ConstrainedGuess, type ConstrainedOptions } from './constrained.js';
 import { solveCore } from './core.js';
+import { SolverOptionsError } from './inputs.js';
 import type { OcpProblem } from './problem.js';
 import type { OcpSolution } from './solution.js';
 
@@ -14,6 +15,7 @@ export type SolverName = 'ddp' | 'fddp' | 'constrained';
 /** Solve `problem` from `guess` (the solver's defaults where the guess omits xs or us). */
 export function solveOcp(problem: OcpProblem, solver: SolverName, guess: ConstrainedGuess = {}, options: Partial<ConstrainedOptions> = {}): OcpSolution {
   if (solver === 'constrained') return solveConstrained(problem, guess, options);
+  if (solver !== 'ddp' && solver !== 'fddp') throw new SolverOptionsError('solveOcp', 'solver', solver, "is not 'ddp', 'fddp' or 'constrained'");
   return solveCore(problem, solver, options, guess).solution;
 }
 
