@@ -7,7 +7,7 @@
 import { NonFiniteError, ShapeError } from './errors.js';
 import { type DType, type Floats } from './kernels/types.js';
 import { allocate } from './kernels/step-arena.js';
-import { type Shape, sizeOf } from './shape.js';
+import { type Shape, checkShape, sizeOf } from './shape.js';
 
 export type { DType, Floats } from './kernels/types.js';
 /** Every op's output storage comes from here: a fresh array, or a view into the step arena (kernels/step-arena.ts). */
@@ -62,6 +62,7 @@ export class ConcreteTensor extends Tensor {
   ) {
     super();
     this.dtype = data instanceof Float64Array ? 'float64' : 'float32';
+    checkShape('tensor', shape);
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError('tensor', [shape], `${data.length} values do not fill the shape`);
     }
@@ -100,6 +101,7 @@ export function tensor(values: Nested | Floats, shape?: Shape, dtype?: DType): C
     if (typeof v !== 'number') throw new ShapeError('tensor', [inferred], 'ragged or non-numeric nested array');
   }
   const finalShape = shape ?? inferred;
+  checkShape('tensor', finalShape);
   if (sizeOf(finalShape) !== flat.length) {
     throw new ShapeError('tensor', [finalShape, inferred], `${flat.length} values do not fill the shape`);
   }
@@ -108,18 +110,24 @@ export function tensor(values: Nested | Floats, shape?: Shape, dtype?: DType): C
   return new ConcreteTensor(data, [...finalShape]);
 }
 
-export function full(shape: Shape, value: number, dtype: DType = 'float64'): ConcreteTensor {
+/** A tensor of `shape` filled with `value`; `op` names the constructor in errors. */
+function filled(op: string, shape: Shape, value: number, dtype: DType): ConcreteTensor {
+  checkShape(op, shape);
   const data = allocate(dtype, sizeOf(shape));
   if (value !== 0) data.fill(value);
   return new ConcreteTensor(data, [...shape]);
 }
 
+export function full(shape: Shape, value: number, dtype: DType = 'float64'): ConcreteTensor {
+  return filled('full', shape, value, dtype);
+}
+
 export function zeros(shape: Shape, dtype: DType = 'float64'): ConcreteTensor {
-  return full(shape, 0, dtype);
+  return filled('zeros', shape, 0, dtype);
 }
 
 export function ones(shape: Shape, dtype: DType = 'float64'): ConcreteTensor {
-  return full(shape, 1, dtype);
+  return filled('ones', shape, 1, dtype);
 }
 
 export function scalar(value: number, dtype: DType = 'float64'): ConcreteTensor {
@@ -128,6 +136,7 @@ export function scalar(value: number, dtype: DType = 'float64'): ConcreteTensor 
 
 /** 0, 1, ..., n - 1. */
 export function arange(n: number, dtype: DType = 'float64'): ConcreteTensor {
+  checkShape('arange', [n]);
   const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = i;
   return new ConcreteTensor(data, [n]);
@@ -135,6 +144,7 @@ export function arange(n: number, dtype: DType = 'float64'): ConcreteTensor {
 
 /** The n x n identity. */
 export function eye(n: number, dtype: DType = 'float64'): ConcreteTensor {
+  checkShape('eye', [n, n]);
   const data = allocate(dtype, n * n);
   for (let i = 0; i < n; i++) data[i * n + i] = 1;
   return new ConcreteTensor(data, [n, n]);

@@ -10,17 +10,32 @@ import { affine } from './fused.js';
 import { groupNormalize } from './normalization.js';
 import { concat, reshape, sum } from './structural.js';
 
-/** Mean over `axes` (all by default). */
+/**
+ * Mean over `axes` (all by default). Averaging over no elements (an axis of size 0, e.g.
+ * the mean of an empty tensor) is a ShapeError rather than NumPy's NaN with a warning: the
+ * mean of nothing is undefined, and a NaN would only surface later, far from its cause.
+ * A result with no elements (another axis of size 0) has nothing to average and is returned.
+ */
 export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
-  const list = normalizeAxes('mean', axes, x.ndim);
-  const count = list.reduce((n, a) => n * x.shape[a], 1);
-  return div(sum(x, list, keepdims), count);
+  const list = normalizeAxes('mean', axes, x.ndim, [x.shape]);
+  return div(sum(x, list, keepdims), averagedCount('mean', x, list));
 }
 
-/** Population variance (divides by n) over `axes`. */
+/** Population variance (divides by n) over `axes`; over no elements a ShapeError, as `mean`. */
 export function variance(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  averagedCount('variance', x, normalizeAxes('variance', axes, x.ndim, [x.shape]));
   const centered = sub(x, mean(x, axes, true));
   return mean(square(centered), axes, keepdims);
+}
+
+/** How many elements each entry of a mean over `axes` averages; a ShapeError if none (see `mean`). */
+function averagedCount(op: string, x: Tensor, axes: readonly number[]): number {
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const results = x.shape.reduce((n, d, i) => (axes.includes(i) ? n : n * d), 1);
+  if (count === 0 && results > 0) {
+    throw new ShapeError(op, [x.shape], `averages over 0 elements (axes [${axes.join(', ')}] have a size 0); the mean of nothing is undefined`);
+  }
+  return count;
 }
 
 /** Elementwise maximum; at ties the derivative goes to `a`. */
@@ -42,14 +57,14 @@ function checkBroadcast(op: string, a: Operand, b: Operand): void {
 
 /** Insert an axis of size 1 at `axis`. */
 export function expandDims(x: Tensor, axis: number): Tensor {
-  const a = normalizeAxis('expandDims', axis, x.ndim + 1);
+  const a = normalizeAxis('expandDims', axis, x.ndim + 1, [x.shape]);
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
 }
 
 /** Join tensors of one shape along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError('stack', [], 'needs at least one tensor');
-  const a = normalizeAxis('stack', axis, xs[0].ndim + 1);
+  const a = normalizeAxis('stack', axis, xs[0].ndim + 1, xs.map((t) => t.shape));
   return concat(xs.map((x) => expandDims(x, a)), a);
 }
 

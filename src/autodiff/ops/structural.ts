@@ -7,7 +7,7 @@ import { type Primitive, bind, primitive } from '../core.js';
 import { ShapeError } from '../errors.js';
 import { reduceInto } from '../kernels/reduce.js';
 import { walk } from '../kernels/walk.js';
-import { type Shape, broadcastShapes, broadcastStrides, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
+import { type Shape, broadcastShapes, broadcastStrides, checkShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { ConcreteTensor, Tensor, allocate, promote } from '../tensor.js';
 
 // ---------------------------------------------------------------------------------------
@@ -54,6 +54,7 @@ export const broadcastToP: Primitive<Shape> = primitive({
 
 /** Repeat `x` along new leading axes and along its size-1 axes (NumPy rules). */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkShape('broadcastTo', shape);
   const target = broadcastShapes('broadcastTo', x.shape, shape);
   if (!sameShape(target, shape)) {
     throw new ShapeError('broadcastTo', [x.shape, shape], 'the target must contain the input shape');
@@ -110,7 +111,7 @@ export const sumP: Primitive<SumParams> = primitive({
 
 /** Sum over `axes` (all by default), dropping them unless `keepdims`. */
 export function sum(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
-  const list = normalizeAxes('sum', axes, x.ndim);
+  const list = normalizeAxes('sum', axes, x.ndim, [x.shape]);
   if (list.length === 0) return x;
   return bind(sumP, [x], { axes: list, keepdims });
 }
@@ -140,7 +141,7 @@ export const transposeP: Primitive<number[]> = primitive({
 
 /** Permute axes; without `perm`, reverse them (NumPy's default). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
-  const p = perm ? perm.map((a) => normalizeAxis('transpose', a, x.ndim)) : x.shape.map((_, i) => x.ndim - 1 - i);
+  const p = perm ? perm.map((a) => normalizeAxis('transpose', a, x.ndim, [x.shape])) : x.shape.map((_, i) => x.ndim - 1 - i);
   if (p.length !== x.ndim || new Set(p).size !== p.length) {
     throw new ShapeError('transpose', [x.shape], `invalid permutation [${perm?.join(', ')}]`);
   }
@@ -279,7 +280,7 @@ export const concatP: Primitive<number> = primitive({
 /** Join tensors along an existing axis; the other axes must agree. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError('concat', [], 'needs at least one tensor');
-  const a = normalizeAxis('concat', axis, xs[0].ndim);
+  const a = normalizeAxis('concat', axis, xs[0].ndim, xs.map((t) => t.shape));
   for (const x of xs) {
     if (x.ndim !== xs[0].ndim || x.shape.some((d, i) => i !== a && d !== xs[0].shape[i])) {
       throw new ShapeError('concat', xs.map((t) => t.shape), `shapes differ off axis ${axis}`);
