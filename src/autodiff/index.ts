@@ -19,3 +19,5 @@ export { type BackendName, type KernelName, availableBackends, kernelBackend, se
 export { linearize, linearTranspose } from './linearize.js';
 export { vmap, type InAxes } from './vmap/vmap.js';
 export { registerBatchRule, type BatchRule } from './vmap/registry.js';
+export { scan, type ScanOptions } from './scan/scan.js';
+export { remat } from './scan/remat.js';
