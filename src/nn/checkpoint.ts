@@ -109,10 +109,10 @@ function leafNames(treeName: string, def: TreeDef): string[] {
   return out;
 }
 
-/** The position of `pattern` (ASCII) in `bytes` at or after `from`, last occurrence; -1 if absent. */
-function lastIndexOf(bytes: Uint8Array, pattern: string, from = 0): number {
+/** The position of the last occurrence of `pattern` (ASCII) in `bytes`; -1 if absent. */
+function lastIndexOf(bytes: Uint8Array, pattern: string): number {
   const p = new TextEncoder().encode(pattern);
-  outer: for (let i = bytes.length - p.length; i >= from; i--) {
+  outer: for (let i = bytes.length - p.length; i >= 0; i--) {
     for (let k = 0; k < p.length; k++) if (bytes[i + k] !== p[k]) continue outer;
     return i;
   }
@@ -128,12 +128,14 @@ function sealHash(bytes: Uint8Array, at: number): string {
     .digest('hex');
 }
 
-const sealKey = (digits: string) => `"sha256":"${digits}"`;
+/** How the seal is written in the header: this prefix, 64 hex digits, a closing quote. */
+const SEAL_PREFIX = '"sha256":"';
+const sealKey = (digits: string) => `${SEAL_PREFIX}${digits}"`;
 
 /** The bytes of a checkpoint (exposed for tests; `saveCheckpoint` writes them). `path` only names the file in errors. */
 export function encodeCheckpoint(contents: CheckpointContents, path = '(memory)'): Uint8Array {
   if (!LITTLE_ENDIAN) throw new CheckpointError(path, 'cannot be written on a big-endian machine (the format is little-endian)');
-  const defs: Record<string, TreeDef> = {};
+  const defs = Object.create(null) as Record<string, TreeDef>;
   const leaves: { name: string; tensor: ConcreteTensor }[] = [];
   for (const [treeName, tree] of Object.entries(contents.trees)) {
     const [tensors, def] = flatten(tree, treeName);
@@ -156,11 +158,13 @@ export function encodeCheckpoint(contents: CheckpointContents, path = '(memory)'
     header[name] = info;
     offset = end;
   }
+  const meta: string | undefined = JSON.stringify(contents.meta);
+  if (meta === undefined) throw new CheckpointError(path, `meta must be JSON, got ${typeof contents.meta}`);
   header.__metadata__ = {
     format: FORMAT,
     version: VERSION,
     trees: JSON.stringify(defs),
-    meta: JSON.stringify(contents.meta),
+    meta,
     sha256: ZERO_DIGITS, // last, and filled in below
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -174,7 +178,7 @@ export function encodeCheckpoint(contents: CheckpointContents, path = '(memory)'
     const [begin] = (header[name] as TensorInfo).data_offsets;
     out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), dataStart + begin);
   }
-  const at = lastIndexOf(out.subarray(0, dataStart), sealKey(ZERO_DIGITS)) + sealKey('').length - 1;
+  const at = lastIndexOf(out.subarray(0, dataStart), sealKey(ZERO_DIGITS)) + SEAL_PREFIX.length;
   out.set(new TextEncoder().encode(sealHash(out, at)), at);
   return out;
 }
@@ -231,7 +235,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '(memory)'): Checkpoi
   if (typeof digits !== 'string' || !/^[0-9a-f]{64}$/.test(digits)) return fail('corrupt header: no 64-digit sha256 in __metadata__');
   const keyAt = lastIndexOf(headerBytes, sealKey(digits));
   if (keyAt < 0) fail('corrupt header: the sha256 entry is not written as "sha256":"<digits>"');
-  const sum = sealHash(bytes, 8 + keyAt + sealKey('').length - 1);
+  const sum = sealHash(bytes, 8 + keyAt + SEAL_PREFIX.length);
   if (sum !== digits) fail(`corrupt or edited: checksum mismatch, the SHA-256 of the file is ${sum}, not the recorded ${digits}`);
 
   const meta = parseJsonString(metadata.meta, '__metadata__.meta', fail) as Json;

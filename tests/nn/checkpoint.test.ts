@@ -108,6 +108,7 @@ describe('checkpoints', () => {
     expect(names).toEqual(['__metadata__', 'ema', 'params.a.0', 'params.a.1.b']);
     expect(() => encodeCheckpoint({ meta: null, trees: { params: { 'a.b': t, a: { b: t } } } })).toThrow(/two leaves .* "params.a.b"/);
     expect(() => encodeCheckpoint({ meta: null, trees: { __metadata__: t } })).toThrow(CheckpointError);
+    expect(() => encodeCheckpoint({ meta: undefined as never, trees: { params: t } })).toThrow(/meta must be JSON/);
   });
 });
 
