@@ -5,7 +5,8 @@
  * documentation says: the NumPy shape, and for the elementwise ops exactly their scalar
  * formula (IEEE arithmetic, so NaN and infinities propagate as in plain JavaScript: relu's
  * formula `x > 0 ? x : 0` maps NaN to 0), for sums the sum up to rounding, and the mean of
- * no elements is a ShapeError. Seeded fast-check; a failure prints the seed.
+ * no elements is a ShapeError. Float32 tensors go through the shape and error checks (their
+ * kernels are pinned to float64 elsewhere). Seeded fast-check; a failure prints the seed.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,10 @@ const value = fc.oneof(special, fc.double());
 /** A float64 tensor of a valid shape with special values mixed in. */
 const tensorArb = (shape: fc.Arbitrary<number[]> = validShape) =>
   shape.chain((s) => fc.array(value, { minLength: sizeOf(s), maxLength: sizeOf(s) }).map((v) => tensor(Float64Array.from(v), s)));
+
+/** The same in either dtype (the float32 paths have kernels of their own; only shapes and error types are checked on them). */
+const anyDtypeArb = (shape: fc.Arbitrary<number[]> = validShape) =>
+  fc.tuple(tensorArb(shape), fc.boolean()).map(([t, f32]) => (f32 ? tensor(Float32Array.from(t.toArray()), t.shape) : t));
 
 const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) || a === b;
 
@@ -112,6 +117,15 @@ describe("the issue's cases", () => {
     // Documented: a mean whose result is empty has nothing to average and returns it.
     expect(mean(zeros([3, 0]), 0).shape).toEqual([0]);
     expect(mean(ones([2, 3]), 1).toArray()).toEqual([1, 1]);
+  });
+
+  it('groupNorm of an empty tensor is that empty tensor, in float32 too (found by the fuzzing below: the float32 kernel threw a RangeError)', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      expect(groupNorm(zeros([1, 0], dtype), 1).shape).toEqual([1, 0]);
+      const y = groupNorm(zeros([2, 4, 0], dtype), 2, ones([4], dtype), ones([4], dtype));
+      expect([y.shape, y.dtype]).toEqual([[2, 4, 0], dtype]);
+      expect(grad((x: Tensor) => sum(groupNorm(x, 2)))(zeros([2, 4, 0], dtype)).shape).toEqual([2, 4, 0]);
+    }
   });
 });
 
@@ -247,7 +261,7 @@ describe(`op fuzzing: typed errors or documented values (seed ${SEED})`, () => {
     const index = fc.constantFrom(-5, -1, 0, 1, 2, 5, 1.5, NaN, undefined);
     const outcomes = { ok: 0, error: 0 };
     fc.assert(
-      fc.property(tensorArb(), tensorArb(), shapeArg, fc.array(index, { maxLength: 4 }), fc.integer({ min: 0, max: 6 }), (x, other, shape, idx, k) => {
+      fc.property(anyDtypeArb(), anyDtypeArb(), shapeArg, fc.array(index, { maxLength: 4 }), fc.integer({ min: 0, max: 6 }), (x, other, shape, idx, k) => {
         const calls: (() => Tensor)[] = [
           () => reshape(x, shape),
           () => broadcastTo(x, shape),
@@ -276,7 +290,7 @@ describe(`op fuzzing: typed errors or documented values (seed ${SEED})`, () => {
     const option = fc.constantFrom(-1, 0, 1, 2, 3, 1.5, NaN, undefined);
     const outcomes = { ok: 0, error: 0 };
     fc.assert(
-      fc.property(tensorArb(shape), tensorArb(shape), tensorArb(shape), option, option, option, fc.integer({ min: 0, max: 3 }), (a, b, c, o1, o2, o3, k) => {
+      fc.property(anyDtypeArb(shape), anyDtypeArb(shape), anyDtypeArb(shape), option, option, option, fc.integer({ min: 0, max: 3 }), (a, b, c, o1, o2, o3, k) => {
         const calls: (() => Tensor)[] = [
           () => matmul(a, b, { transA: o1 === 1, transB: o2 === 1 }),
           () => conv1d(a, b, { stride: o1, padding: o2, dilation: o3 }),

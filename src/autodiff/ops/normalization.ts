@@ -155,7 +155,13 @@ export function tangentReference(x: Tensor, v: Tensor, { groups, eps }: NormPara
   return reshape(div(sub(sub(vs, meanV), mul(xhat, meanXhatV)), sigma), x.shape);
 }
 
-/** Normalize x [batch, channels, ...] over groups of channels (no scale or shift). */
+/**
+ * Normalize x [batch, channels, ...] over groups of channels (no scale or shift). An empty x
+ * (no positions, channels or batch) has nothing to normalize and is returned as is, as an
+ * empty result (the loops are not entered: the float32 kernel sizes its scratch by the group
+ * size and cannot take a group of 0 values).
+ */
 export function groupNormalize(x: Tensor, groups: number, eps: number): Tensor {
+  if (x.size === 0) return x;
   return bind(groupNormalizeP, [x], { groups, eps });
 }
