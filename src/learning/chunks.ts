@@ -26,37 +26,59 @@ export function chunksPerEpoch(trajectories: number, T: number, horizon: number)
   return (trajectories * (T - horizon)) / horizon;
 }
 
-/** Every chunk of every trajectory, torque actions (a = u), the state as observation. */
-export function torqueChunkDataset(trajectories: readonly SolvedTrajectory[], { horizon, historyLength }: ChunkOptions): ChunkDataset {
+/** What every chunk dataset checks and fills: sizes, and the arrays of N chunks of `na`-dimensional actions. */
+function chunkArrays(name: string, trajectories: readonly SolvedTrajectory[], { horizon, historyLength }: ChunkOptions, na: number, perTrajectory: number) {
   const first = trajectories[0];
-  if (first === undefined) throw new RangeError('torqueChunkDataset: no trajectories');
-  const T = first.us.length;
   const nx = first.xs[0].length;
-  const nu = first.us[0].length;
   const ndx = Math.round(Math.sqrt(first.fx[0].length));
-  if (ndx !== nx) throw new RangeError('torqueChunkDataset: states on a manifold (ndx != nx) need a tangent-space history');
-  if (horizon > T) throw new RangeError(`torqueChunkDataset: T_h = ${horizon} is longer than the trajectories (T = ${T})`);
-  const perTrajectory = T - horizon + 1;
+  if (ndx !== nx) throw new RangeError(`${name}: states on a manifold (ndx != nx) need a tangent-space history`);
+  if (perTrajectory < 1) throw new RangeError(`${name}: T_h = ${horizon} does not fit trajectories of T = ${first.us.length}`);
+  if (trajectories.some((tr) => tr.us.length !== first.us.length)) throw new RangeError(`${name}: trajectories of different lengths`);
   const N = trajectories.length * perTrajectory;
-  const tau0 = new Float64Array(N * horizon * nu);
-  const xHist = new Float64Array(N * historyLength * nx);
-  const jac = new Float64Array(N * horizon * nu * historyLength * nx);
+  return {
+    nx, N,
+    tau0: new Float64Array(N * horizon * na),
+    xHist: new Float64Array(N * historyLength * nx),
+    jac: new Float64Array(N * horizon * na * historyLength * nx),
+  };
+}
+
+function firstTrajectory(name: string, trajectories: readonly SolvedTrajectory[]): SolvedTrajectory {
+  const first = trajectories[0];
+  if (first === undefined) throw new RangeError(`${name}: no trajectories`);
+  return first;
+}
+
+/** The dataset of filled arrays, the state as observation. */
+function asDataset(arrays: ReturnType<typeof chunkArrays>, { horizon, historyLength }: ChunkOptions, na: number): ChunkDataset {
+  const { N, nx } = arrays;
+  const xh = new ConcreteTensor(arrays.xHist, [N, historyLength, nx]);
+  return {
+    tau0: new ConcreteTensor(arrays.tau0, [N, horizon, na]),
+    xHist: xh,
+    oHist: xh,
+    dTau0dXHist: new ConcreteTensor(arrays.jac, [N, horizon, na, historyLength, nx]),
+  };
+}
+
+/** Every chunk of every trajectory, torque actions (a = u), the state as observation. */
+export function torqueChunkDataset(trajectories: readonly SolvedTrajectory[], options: ChunkOptions): ChunkDataset {
+  const { horizon, historyLength } = options;
+  const first = firstTrajectory('torqueChunkDataset', trajectories);
+  const T = first.us.length;
+  const nu = first.us[0].length;
+  const perTrajectory = T - horizon + 1;
+  const arrays = chunkArrays('torqueChunkDataset', trajectories, options, nu, perTrajectory);
+  const { nx, tau0, xHist, jac } = arrays;
   let n = 0;
   for (const tr of trajectories) {
-    if (tr.us.length !== T) throw new RangeError('torqueChunkDataset: trajectories of different lengths');
     for (let t = 0; t < perTrajectory; t++, n++) {
       for (let h = 0; h < horizon; h++) tau0.set(tr.us[t + h], (n * horizon + h) * nu);
       for (let o = 0; o < historyLength; o++) xHist.set(tr.xs[Math.max(0, t - historyLength + 1 + o)], (n * historyLength + o) * nx);
       jac.set(chunkJacobianWithHistory(tr, t, horizon, 'torque', historyLength), n * horizon * nu * historyLength * nx);
     }
   }
-  const xh = new ConcreteTensor(xHist, [N, historyLength, nx]);
-  return {
-    tau0: new ConcreteTensor(tau0, [N, horizon, nu]),
-    xHist: xh,
-    oHist: xh,
-    dTau0dXHist: new ConcreteTensor(jac, [N, horizon, nu, historyLength, nx]),
-  };
+  return asDataset(arrays, options, nu);
 }
 
 /** What state chunks need of the action representation: a_t = enc(x) ([B, nx] -> [B, na], engine ops). */
@@ -72,26 +94,21 @@ export type StateEncoding = (x: Tensor) => Tensor;
  * (d/d slot = J_enc); a planned entry s = t + h + 1 depends on x_t through the closed loop,
  * d enc(x_s)/d x_t = J_enc(x_s) Phi_{h+1} (chaining.ts, state kind).
  */
-export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], { horizon, historyLength }: ChunkOptions, encode: StateEncoding): ChunkDataset {
-  const first = trajectories[0];
-  if (first === undefined) throw new RangeError('stateChunkDataset: no trajectories');
-  const T = first.us.length;
-  const nx = first.xs[0].length;
-  const ndx = Math.round(Math.sqrt(first.fx[0].length));
-  if (ndx !== nx) throw new RangeError('stateChunkDataset: states on a manifold (ndx != nx) need a tangent-space encoding');
+export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], options: ChunkOptions, encode: StateEncoding): ChunkDataset {
+  const { horizon, historyLength } = options;
+  const first = firstTrajectory('stateChunkDataset', trajectories);
   const planned = horizon - historyLength;
-  if (planned < 1 || horizon > T + historyLength) throw new RangeError(`stateChunkDataset: T_h = ${horizon} must exceed T_o = ${historyLength} and fit T = ${T}`);
+  if (planned < 1) throw new RangeError(`stateChunkDataset: T_h = ${horizon} must exceed T_o = ${historyLength}`);
+  const nx = first.xs[0].length;
   const encoded = (x: Float64Array) => encode(tensor(Array.from(x), [1, nx]));
   const na = encoded(first.xs[0]).shape[1];
   const jacobian = jacfwd((x: Tensor) => reshape(encode(reshape(x, [1, nx])), [na]));
-  const perTrajectory = T + historyLength - horizon + 1;
-  const N = trajectories.length * perTrajectory;
-  const tau0 = new Float64Array(N * horizon * na);
-  const xHist = new Float64Array(N * historyLength * nx);
-  const jac = new Float64Array(N * horizon * na * historyLength * nx);
+  const perTrajectory = first.us.length + historyLength - horizon + 1;
+  const arrays = chunkArrays('stateChunkDataset', trajectories, options, na, perTrajectory);
+  const { tau0, xHist, jac } = arrays;
+  const at = (e: number, i: number, o: number, j: number) => ((e * na + i) * historyLength + o) * nx + j;
   let n = 0;
   for (const tr of trajectories) {
-    if (tr.us.length !== T) throw new RangeError('stateChunkDataset: trajectories of different lengths');
     const codes = tr.xs.map((x) => encoded(x).concrete().data);
     const codeJacobians = tr.xs.map((x) => jacobian(tensor(Array.from(x))).concrete().data);
     for (let t = 0; t < perTrajectory; t++, n++) {
@@ -100,7 +117,6 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], { h
       for (let o = 0; o < historyLength; o++) xHist.set(tr.xs[state(o)], (n * historyLength + o) * nx);
       const phi = chunkJacobian(tr, t, planned, 'state');
       const block = jac.subarray(n * horizon * na * historyLength * nx, (n + 1) * horizon * na * historyLength * nx);
-      const at = (e: number, i: number, o: number, j: number) => ((e * na + i) * historyLength + o) * nx + j;
       for (let e = 0; e < horizon; e++) {
         const J = codeJacobians[state(e)];
         if (e < historyLength) {
@@ -118,11 +134,5 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], { h
       }
     }
   }
-  const xh = new ConcreteTensor(xHist, [N, historyLength, nx]);
-  return {
-    tau0: new ConcreteTensor(tau0, [N, horizon, na]),
-    xHist: xh,
-    oHist: xh,
-    dTau0dXHist: new ConcreteTensor(jac, [N, horizon, na, historyLength, nx]),
-  };
+  return asDataset(arrays, options, na);
 }
