@@ -94,7 +94,7 @@ function manualPerExample(params: MLPParams, xs: Tensor, ys: Tensor): { weight: 
   return grads;
 }
 
-export function benchPerExampleGradients(rounds = 7): Record<string, number> {
+export function benchPerExampleGradients(rounds = 15): Record<string, number> {
   const rng = new Rng(0);
   const params = MLP.init(rng, SIZES, 'float32');
   const xs = rng.normal([BATCH, 4], 0, 1, 'float32');

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type Primitive, ShapeError, type Tensor, TransformError, add, bind, customJvp, customVjp, div, exp, grad, greater,
-  hessian, jacfwd, jacrev, jvp, linearize, log, matmul, mean, mish, mul, primitive, reshape, sigmoid, sin, slice, sqrt, square, stack,
+  hessian, jacfwd, jacrev, jit, jvp, linearize, log, matmul, mean, mish, mul, primitive, reshape, sigmoid, sin, slice, sqrt, square, stack,
   sub, sum, tanh, tensor, transpose, vjp, vmap, where, zeros, concat, groupNorm, conv1d,
 } from '../../src/autodiff/index.js';
 import { EXACT_TOL, Rng, assertClose, checkAll, data, flat, seedArb, shapeArb, values } from './check.js';
@@ -240,6 +240,16 @@ describe('axes, pytrees, networks', () => {
       }),
       params,
     );
+  });
+
+  it('jit of a vmapped function (and of vmap(grad)) equals vmap', () => {
+    const rng = new Rng(SEED + 1);
+    const xs = values(rng, [4, 3]);
+    const f = scalarFns(rng, 3)[0][1];
+    const compiled = jit((x: Tensor) => [vmap(f)(x), vmap(grad(f))(x)], [[4, 3]]);
+    const [y, g] = compiled.call(xs) as Tensor[];
+    close(y, vmap(f)(xs), 'jit(vmap)');
+    close(g, vmap(grad(f))(xs), 'jit(vmap(grad))');
   });
 
   it('pytrees in and out; an output that ignores the batch is broadcast', () => {
