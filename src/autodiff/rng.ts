@@ -3,7 +3,7 @@
  * splitmix32. Same seed, same numbers, bit for bit. `split` derives an independent stream,
  * so a component can own its randomness without consuming its parent's sequence.
  */
-import { type Shape, sizeOf } from './shape.js';
+import { type Shape, checkShape, sizeOf } from './shape.js';
 import { ConcreteTensor, type DType, allocate } from './tensor.js';
 
 export class Rng {
@@ -73,14 +73,14 @@ export class Rng {
   }
 
   normal(shape: Shape, mean = 0, std = 1, dtype: DType = 'float64'): ConcreteTensor {
-    const data = allocate(dtype, sizeOf(shape));
+    const data = allocate(dtype, sizeOf(checkShape('Rng.normal', shape)));
     for (let i = 0; i < data.length; i++) data[i] = mean + std * this.nextNormal();
     return new ConcreteTensor(data, [...shape]);
   }
 
   uniform(shape: Shape, lo = 0, hi = 1, dtype: DType = 'float64'): ConcreteTensor {
     if (!(hi >= lo)) throw new RangeError(`Rng.uniform: need lo <= hi, got [${lo}, ${hi}]`);
-    const data = allocate(dtype, sizeOf(shape));
+    const data = allocate(dtype, sizeOf(checkShape('Rng.uniform', shape)));
     for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * this.nextFloat();
     return new ConcreteTensor(data, [...shape]);
   }

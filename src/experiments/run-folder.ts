@@ -6,19 +6,22 @@
  *   config.json            the configuration, with provenance (git commit, Node, workers, network sizes)
  *   results.json / .md     the results (report.ts)
  *   *.svg                  the figures
- *   checkpoint-NAME.ckpt   a diffusion training's state every few hundred steps (resume a training)
- *   policy-NAME.ckpt       a trained diffusion policy
- *   artifact-NAME.json     a finished training: the MLP's weights, or the diffusion policy's file
+ *   checkpoint-NAME.safetensors   a diffusion training's state every few hundred steps (resume a training)
+ *   policy-NAME.safetensors       a trained diffusion policy
+ *   artifact-NAME.safetensors     a finished training: the MLP's weights, or the diffusion policy's file
  *
- * Every file is written to a temporary name and renamed, so an interrupted run never leaves
- * a half-written one.
+ * The last three are sealed safetensors files (nn/checkpoint.ts: a corrupt one raises
+ * CheckpointError, never loads). Every file is written to a temporary name and renamed, so
+ * an interrupted run never leaves a half-written one.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../autodiff/index.js';
+import { ConcreteTensor, Rng } from '../autodiff/index.js';
 import { describeUNet, initUNet } from '../diffusion/index.js';
 import type { TrainedArtifact } from '../learning/methods.js';
+import type { MlpPolicyConfig } from '../learning/mlp-policy.js';
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
 import type { Task } from '../tasks/index.js';
 import type { ExperimentConfig, StartMode } from './config.js';
 
@@ -27,8 +30,8 @@ export function atomicWrite(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-/** The files a run writes (and --force deletes). */
-const RUN_FILE = /^(config\.json|results\.(json|md)|.*\.svg|(checkpoint|policy)-.*\.ckpt|artifact-.*\.json)(\.tmp)?$/;
+/** The files a run writes (and --force deletes), and the temporary names they are written under. */
+const RUN_FILE = /^\.?(config\.json|results\.(json|md)|.*\.svg|(checkpoint|policy|artifact)-.*\.safetensors)(\.tmp(-\d+-\d+)?)?$/;
 
 /** Make `dir` ready for a run: new or empty; or cleared of an old run's files (force); or holding the run to resume. */
 export function prepareFolder(dir: string, mode: StartMode): void {
@@ -74,23 +77,40 @@ export function provenance(config: ExperimentConfig, task: Task, workers: number
 
 /** A finished training, stored so that a resumed run loads it instead of training again. */
 export function saveArtifact(path: string, artifact: TrainedArtifact): void {
-  // Float64 values survive JSON exactly (shortest round-trip printing), so a loaded MLP is bit for bit the trained one.
-  const plain = artifact.kind === 'mlp' ? { ...artifact, leaves: artifact.leaves.map((l) => ({ data: Array.from(l.data), shape: l.shape })) } : artifact;
-  atomicWrite(path, JSON.stringify(plain));
+  if (artifact.kind === 'diffusion') {
+    saveCheckpoint(path, { meta: { kind: 'diffusion', policyPath: artifact.policyPath, finalLoss: finite(artifact.finalLoss) }, trees: {} });
+    return;
+  }
+  const { policy, leaves, finalLoss } = artifact;
+  const { config, center, scale } = policy;
+  saveCheckpoint(path, {
+    meta: { kind: 'mlp', config: { ...config, hidden: [...config.hidden], lower: [...config.lower], upper: [...config.upper] }, center: [...center], scale: [...scale], finalLoss: finite(finalLoss) },
+    trees: { leaves: leaves.map((l) => new ConcreteTensor(Float64Array.from(l.data), l.shape)) },
+  });
 }
 
+/** JSON has no NaN: a loss that was not recorded is stored as null. */
+const finite = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** The stored artifact at `path`, or null if there is none; a corrupt file raises CheckpointError. */
 export function loadArtifact(path: string): TrainedArtifact | null {
   if (!existsSync(path)) return null;
-  let artifact: TrainedArtifact;
-  try {
-    artifact = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new RangeError(`${path}: not a trained artifact (${error instanceof Error ? error.message : String(error)})`);
+  const { meta, trees } = loadCheckpoint(path);
+  const m = meta as { kind?: string; policyPath?: string; finalLoss?: number | null; config?: MlpPolicyConfig; center?: number[]; scale?: number[] };
+  const finalLoss = m.finalLoss ?? NaN;
+  if (m.kind === 'diffusion' && typeof m.policyPath === 'string') {
+    if (!existsSync(m.policyPath)) throw new CheckpointError(path, `names a policy file that is missing (${m.policyPath})`);
+    return { kind: 'diffusion', policyPath: m.policyPath, finalLoss };
   }
-  if (artifact.kind === 'mlp') return { ...artifact, leaves: artifact.leaves.map((l) => ({ data: Float64Array.from(l.data), shape: l.shape })) };
-  if (artifact.kind !== 'diffusion') throw new RangeError(`${path}: not a trained artifact (kind ${String((artifact as { kind?: unknown }).kind)})`);
-  if (!existsSync(artifact.policyPath)) throw new RangeError(`${path}: names a policy file that is missing (${artifact.policyPath})`);
-  return artifact;
+  const leaves = trees.leaves;
+  if (m.kind === 'mlp' && m.config !== undefined && Array.isArray(m.center) && Array.isArray(m.scale) && Array.isArray(leaves)) {
+    return {
+      kind: 'mlp', finalLoss,
+      policy: { config: m.config, center: m.center, scale: m.scale },
+      leaves: (leaves as ConcreteTensor[]).map((l) => ({ data: Float64Array.from(l.data), shape: [...l.shape] })),
+    };
+  }
+  throw new CheckpointError(path, 'is not a trained artifact (kind diffusion with a policy path, or mlp with its weights)');
 }
 
 /** Remove a file if it is there (training checkpoints once their training has finished, with --keep-checkpoints last or none). */

@@ -50,7 +50,7 @@ function evaluatedActionLengths(config: ExperimentConfig): number[] {
 
 /**
  * Train every method on its buffer, concurrently on the pool, the longest jobs first;
- * artifacts in config order. Each finished training is stored (artifact-NAME.json), so a
+ * artifacts in config order. Each finished training is stored (artifact-NAME.safetensors), so a
  * resumed run loads it; an interrupted diffusion training continues from its checkpoint.
  */
 async function trainMethods(
@@ -63,20 +63,20 @@ async function trainMethods(
   const trained = new Map<Method, Promise<TrainedArtifact>>();
   for (const method of order) {
     const name = `seed${seed}-n${nTraj}-e${epochs}-it${iteration}-${method}`;
-    const artifactPath = join(config.out, `artifact-${name}.json`);
+    const artifactPath = join(config.out, `artifact-${name}.safetensors`);
     const stored = mode === 'resume' ? loadArtifact(artifactPath) : null;
     if (stored !== null) {
       trained.set(method, Promise.resolve(stored));
       continue;
     }
-    const checkpointPath = join(config.out, `checkpoint-${name}.ckpt`);
+    const checkpointPath = join(config.out, `checkpoint-${name}.safetensors`);
     const job = {
       task: task.name,
       method,
       trajectories: buffers.get(method)!.map(({ xs, us, K, fx, fu }) => ({ xs, us, K, fx, fu })),
       epochs, seed, settings: trainingSettings(config),
       checkpointPath,
-      policyPath: join(config.out, `policy-${name}.ckpt`),
+      policyPath: join(config.out, `policy-${name}.safetensors`),
       resumeFrom: mode === 'resume' && existsSync(checkpointPath) ? checkpointPath : undefined,
     };
     const label = `${method} (n_traj ${nTraj})`;
@@ -182,7 +182,7 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
   results.finished = new Date().toISOString();
   writeReport(config.out, task, results);
   if (!results.interrupted && config.keepCheckpoints === 'none') {
-    for (const name of readdirSync(config.out)) if (/^(policy-.*\.ckpt|artifact-.*\.json)$/.test(name)) removeIfPresent(join(config.out, name));
+    for (const name of readdirSync(config.out)) if (/^(policy|artifact)-.*\.safetensors$/.test(name)) removeIfPresent(join(config.out, name));
   }
   return results;
 }

@@ -58,8 +58,8 @@ function deterministicPart(r: ResultsFile) {
 /** Every training file left in the folder loads (a killed write leaves at most a *.tmp beside intact files). */
 function expectStoredFilesWhole(dir: string): void {
   for (const name of readdirSync(dir)) {
-    if (/^policy-.*\.ckpt$/.test(name)) expect(() => loadPolicy(join(dir, name)), name).not.toThrow();
-    if (/^artifact-.*\.json$/.test(name)) expect(loadArtifact(join(dir, name)), name).not.toBeNull();
+    if (/^policy-.*\.safetensors$/.test(name)) expect(() => loadPolicy(join(dir, name)), name).not.toThrow();
+    if (/^artifact-.*\.safetensors$/.test(name)) expect(loadArtifact(join(dir, name)), name).not.toBeNull();
   }
 }
 
