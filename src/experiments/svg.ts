@@ -33,7 +33,8 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   const step = 10 ** Math.floor(Math.log10((hi - lo) / count));
   const unit = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= count) ?? 10 * step;
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / unit) * unit; v <= hi + 1e-12; v += unit) ticks.push(Number(v.toPrecision(12)));
+  // Snap to the unit's grid (and 0 to 0: -0.3 + 3 x 0.1 is 5.6e-17 in floating point).
+  for (let k = Math.ceil(lo / unit); k * unit <= hi + 1e-12; k++) ticks.push(k === 0 ? 0 : Number((k * unit).toPrecision(12)));
   return ticks;
 }
 
@@ -95,9 +96,12 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
         : '';
       return `${band}<line x1="__X(${xr[0]})" y1="__Y(${s.y[0]})" x2="__X(${xr[1]})" y2="__Y(${s.y[0]})" stroke="${color}"${dash} stroke-width="2"/>`;
     }
-    const points = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `__X(${x}),__Y(${s.y[k]})` : '')).filter(Boolean).join(' ');
+    // A missing or infinite value (a diverged policy's cost) breaks the line rather than being bridged.
+    const runs: string[][] = [[]];
+    s.x.forEach((x, k) => (Number.isFinite(s.y[k]) ? runs[runs.length - 1].push(`__X(${x}),__Y(${s.y[k]})`) : runs.push([])));
+    const lines = runs.filter((r) => r.length > 0).map((r) => `<polyline points="${r.join(' ')}" fill="none" stroke="${color}"${dash} stroke-width="2"/>`).join('');
     const dots = s.dots ? s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('') : '';
-    return `<polyline points="${points}" fill="none" stroke="${color}"${dash} stroke-width="2"/>${dots}`;
+    return `${lines}${dots}`;
   }).join('\n');
   return frame(title, xLabel, yLabel, xr, yr, body, series.map((s, i) => ({ name: s.name, color: colorOf(s, i), dashed: s.dashed || s.reference })));
 }
