@@ -141,16 +141,28 @@ export function record(f: (...inputs: Tensor[]) => PyTree, examples: readonly Co
   try {
     const inputs = examples.map((e) => trace.fresh(e));
     const [leaves, outputDef] = flatten(f(...inputs), 'recorded output');
-    return {
-      inputCount: inputs.length,
-      equations: trace.equations,
-      outputs: leaves.map((l) => trace.atom(l)),
-      outputDef,
-      consts: trace.consts,
-    };
+    const outputs = leaves.map((l) => trace.atom(l));
+    return { inputCount: inputs.length, equations: live(trace.equations, outputs), outputs, outputDef, consts: trace.consts };
   } finally {
     trace.active = false;
   }
+}
+
+/**
+ * The equations some output depends on, in order. Ops are pure, so the others can go: a step
+ * recorded for its carry alone (scan's recomputation) then skips the work of its other outputs.
+ */
+function live(equations: Equation[], outputs: Atom[]): Equation[] {
+  const needed = new Set<number>();
+  for (const a of outputs) if (a.kind === 'var') needed.add(a.id);
+  const kept: Equation[] = [];
+  for (let i = equations.length - 1; i >= 0; i--) {
+    const eq = equations[i];
+    if (!needed.has(eq.out)) continue;
+    kept.push(eq);
+    for (const a of eq.args) if (a.kind === 'var') needed.add(a.id);
+  }
+  return kept.reverse();
 }
 
 /** Apply the graph's equations to new inputs (and optionally new constants); returns the output leaves. */
