@@ -23,24 +23,12 @@ import {
 import {
   conv1dInputAdjointReference, conv1dReference, conv1dWeightAdjointReference, matmulReference,
 } from '../../src/autodiff/kernels/reference.js';
+import { randomF32 } from './random-arrays.js';
 
 const SEED = 20261202;
 const params = { seed: SEED, numRuns: 40 };
 const U = 2 ** -24;
 const gamma = (n: number): number => (n * U) / (1 - n * U);
-
-function randomF32(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 
 /** |got - want| <= gamma_{n+1} scale elementwise; the message carries the seed. */
 function expectWithinBound(got: Float32Array, want: Float64Array, scale: Float64Array, n: number, what: string): void {

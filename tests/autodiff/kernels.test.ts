@@ -15,6 +15,7 @@ import { withMicroKernel } from '../../src/autodiff/kernels/gemm-core.js';
 import {
   conv1dInputAdjointReference, conv1dReference, conv1dWeightAdjointReference, matmulReference,
 } from '../../src/autodiff/kernels/reference.js';
+import { randomArray } from './random-arrays.js';
 
 const SEED = 20240611;
 const NUM_RUNS = 60;
@@ -22,20 +23,6 @@ const params = { seed: SEED, numRuns: NUM_RUNS };
 
 type DType = 'float64' | 'float32';
 const KERNELS: KernelName[] = ['matmul', 'conv1d', 'conv1dInputAdjoint', 'conv1dWeightAdjoint'];
-
-/** Deterministic values in [-1, 1) from a seed (mulberry32), so fast-check only draws shapes and a seed. */
-function randomArray(length: number, seed: number, dtype: DType): Floats {
-  const out = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 
 function toF64(a: Floats): Float64Array {
   return Float64Array.from(a);
