@@ -6,15 +6,22 @@
 import { createDoublePendulumTask } from './double-pendulum.js';
 import { createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
 import type { Task } from './task.js';
+import { createUr5Task } from './ur5.js';
 
 export type { ActionRepresentation, PlotChannels, StateActions, Task, TaskInstance, TorqueActions } from './task.js';
 export { PENDULUM_TASK } from './pendulum.js';
+export { UR5_REACH, type Ur5Variant, ur5TaskName } from './ur5.js';
 
 const FACTORIES: Record<string, () => Task> = {
   pendulum: createPendulumTask,
   'pendulum-state': createPendulumStateTask,
   'pendulum-wide': createPendulumWideTask,
   'double-pendulum': createDoublePendulumTask,
+  // UR5(r_init, r_tgt) of the main paper, sec. 4.3 (ur5.ts; ur5TaskName maps a variant to its name).
+  ur5: () => createUr5Task('ur5'),
+  'ur5-random-init': () => createUr5Task('ur5-random-init'),
+  'ur5-random-target': () => createUr5Task('ur5-random-target'),
+  'ur5-random': () => createUr5Task('ur5-random'),
 };
 
 export const TASK_NAMES = Object.keys(FACTORIES);

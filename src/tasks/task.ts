@@ -78,6 +78,14 @@ export interface Task {
   readonly action: ActionRepresentation;
   /** o_t from a state history [B, T_o, nx] -> [B, T_o, no]; absent where o_t = x_t. */
   readonly observe?: (xHist: Tensor) => Tensor;
+  /**
+   * The task parameters the policy is conditioned on, for one instance (the main paper's xi
+   * as a policy input, sec. 4.3: UR5(., 1)'s random target). The diffusion policy gets them
+   * as the `task` part of its global condition, the MLP policies appended to the state. Absent
+   * where every instance shares them (the swing-ups, a fixed target): nothing is added, and
+   * those experiments' numbers do not change. Its length must be the same for every instance.
+   */
+  condition?(instance: TaskInstance): number[];
   readonly plot: PlotChannels;
   /** The robot's joints and end effector for a state, as points of the figure's plane (stroboscopic figures). */
   skeleton?(x: readonly number[]): [number, number][];
