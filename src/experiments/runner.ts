@@ -73,7 +73,8 @@ async function trainMethods(
     const job = {
       task: task.name,
       method,
-      trajectories: buffers.get(method)!.map(({ xs, us, K, fx, fu }) => ({ xs, us, K, fx, fu })),
+      // The instance travels only where the policy is conditioned on it (Task.condition).
+      trajectories: buffers.get(method)!.map(({ xs, us, K, fx, fu, instance }) => ({ xs, us, K, fx, fu, ...(task.condition ? { instance } : {}) })),
       epochs, seed, settings: trainingSettings(config),
       checkpointPath,
       policyPath: join(config.out, `policy-${name}.safetensors`),

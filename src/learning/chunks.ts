@@ -14,6 +14,7 @@ import { ConcreteTensor, type Tensor, jacfwd, reshape, tensor } from '../autodif
 import type { ChunkDataset } from '../diffusion/index.js';
 import { chunkJacobian, chunkJacobianWithHistory } from './chaining.js';
 import type { SolvedTrajectory } from './collect.js';
+import type { TaskInstance } from '../tasks/index.js';
 
 export interface ChunkOptions {
   /** T_h */
@@ -135,4 +136,33 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], opt
     }
   }
   return asDataset(arrays, options, na);
+}
+
+/**
+ * The dataset with the task parameters each chunk's trajectory was solved for (the `task`
+ * part of the policy's global condition, diffusion/normalize.ts rawCondition): the main
+ * paper's xi as a policy input, where instances differ in more than their start state (the
+ * UR5's random target, sec. 4.3). The chunk builders above emit the chunks trajectory by
+ * trajectory, the same number for each, so chunk n belongs to trajectory n / (N / |D|).
+ * The condition does not depend on the state, so the derivative targets are unchanged (the
+ * condition Jacobian is zero on the task rows).
+ */
+export function withTaskCondition(
+  data: ChunkDataset, trajectories: readonly { instance?: TaskInstance }[], condition: (instance: TaskInstance) => number[],
+): ChunkDataset {
+  const N = data.tau0.shape[0];
+  const perTrajectory = N / trajectories.length;
+  if (!Number.isInteger(perTrajectory)) throw new RangeError(`withTaskCondition: ${N} chunks do not split evenly over ${trajectories.length} trajectories`);
+  const rows = trajectories.map((tr, i) => {
+    if (tr.instance === undefined) throw new RangeError(`withTaskCondition: trajectory ${i} carries no instance to condition on`);
+    return condition(tr.instance);
+  });
+  const nTask = rows[0]?.length ?? 0;
+  const bad = rows.findIndex((r) => r.length !== nTask || r.some((v) => !Number.isFinite(v)));
+  if (nTask === 0 || bad >= 0) throw new RangeError(`withTaskCondition: the condition of trajectory ${Math.max(bad, 0)} is not ${nTask || 'a non-empty list of'} finite numbers`);
+  const task = new Float64Array(N * nTask);
+  rows.forEach((r, i) => {
+    for (let c = 0; c < perTrajectory; c++) task.set(r, (i * perTrajectory + c) * nTask);
+  });
+  return { ...data, task: new ConcreteTensor(task, [N, nTask]) };
 }

@@ -10,7 +10,7 @@
 import { Rng } from '../autodiff/index.js';
 import { savePolicy, trainDiffusion } from '../diffusion/index.js';
 import type { MLPParams } from '../nn/index.js';
-import { chunksPerEpoch, stateChunkDataset, torqueChunkDataset } from './chunks.js';
+import { chunksPerEpoch, stateChunkDataset, torqueChunkDataset, withTaskCondition } from './chunks.js';
 import type { SolvedTrajectory } from './collect.js';
 import { type MlpPolicy, initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from './mlp-policy.js';
 import { taskByName } from '../tasks/index.js';
@@ -51,8 +51,11 @@ export interface TrainingSettings {
   unetDownDims?: number[];
 }
 
-/** The trajectory fields training reads (structured-cloneable). */
-export type TrainingTrajectory = Pick<SolvedTrajectory, 'xs' | 'us' | 'K' | 'fx' | 'fu'>;
+/**
+ * The trajectory fields training reads (structured-cloneable); the instance only where the
+ * task conditions its policy on the instance (Task.condition).
+ */
+export type TrainingTrajectory = Pick<SolvedTrajectory, 'xs' | 'us' | 'K' | 'fx' | 'fu'> & Partial<Pick<SolvedTrajectory, 'instance'>>;
 
 export interface TrainingJob {
   /** The task's registry name (its model, bounds and horizon). */
@@ -109,9 +112,12 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
   }
   const chunking = { horizon: settings.horizon, historyLength: settings.historyLength };
   const { action } = task;
-  const dataset = action.kind === 'torque'
+  const chunks = action.kind === 'torque'
     ? torqueChunkDataset(trajectories as SolvedTrajectory[], chunking)
     : stateChunkDataset(trajectories as SolvedTrajectory[], chunking, (x) => action.encode(x));
+  // The task parameters join the condition only where the task has them (the swing-ups do not: their datasets are unchanged).
+  const { condition } = task;
+  const dataset = condition === undefined ? chunks : withTaskCondition(chunks, trajectories, (instance) => condition(instance));
   const steps = Math.max(1, Math.ceil((epochs * chunksPerEpoch(trajectories.length, task.horizon, settings.horizon)) / settings.diffusionBatch));
   let finalLoss = NaN;
   const result = trainDiffusion(dataset, {

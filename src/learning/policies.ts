@@ -105,7 +105,10 @@ export function diffusionEvaluated(name: string, policy: DiffusionPolicy, task: 
   return {
     name,
     rollout: (instances, T) => batchRollout(dynamics, instances, (x0, step) => {
-      const result = rollout(policy, { step, observe, ...stateActions }, x0, undefined, options.rng, {
+      // The instances' task parameters [B, nTask] where the task conditions on them (Task.condition), as in training.
+      const rows = task.condition === undefined ? undefined : instances.map((instance) => task.condition!(instance));
+      const taskParams = rows === undefined ? undefined : tensor(rows.flat(), [rows.length, rows[0]?.length ?? 0]);
+      const result = rollout(policy, { step, observe, ...stateActions }, x0, taskParams, options.rng, {
         T,
         actionsPerPlan: options.actionsPerPlan,
         actionKind: action.kind,
