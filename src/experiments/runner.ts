@@ -37,7 +37,7 @@ function trainingSettings(c: ExperimentConfig): TrainingSettings {
 
 /** A trained artifact as a policy to roll out, diffusion policies with T_a actions per plan. */
 function evaluatedFrom(task: Task, method: Method, artifact: TrainedArtifact, actionsPerPlan: number, seed: number): EvaluatedPolicy {
-  if (artifact.kind === 'mlp') return mlpEvaluated(method, mlpFromArtifact(artifact), task.dynamics);
+  if (artifact.kind === 'mlp') return mlpEvaluated(method, mlpFromArtifact(artifact), task.dynamics, task.condition && ((instance) => task.condition!(instance)));
   const rng = new Rng(seed * 7919 + 99);
   return diffusionEvaluated(method, loadPolicy(artifact.policyPath), task, { actionsPerPlan, rng });
 }

@@ -89,7 +89,13 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
   const { method, trajectories, epochs, seed, settings } = job;
   const task = taskByName(job.task);
   if (METHOD_INFO[method].family === 'mlp') {
-    const pairs = pairsFromTrajectories(trajectories);
+    // The task parameters appended to the state where the task conditions its policy on them (Task.condition).
+    const { condition } = task;
+    const conditions = condition === undefined ? undefined : trajectories.map((tr, i) => {
+      if (tr.instance === undefined) throw new RangeError(`${method} on ${task.name}: trajectory ${i} carries no instance to condition on`);
+      return condition(tr.instance);
+    });
+    const pairs = pairsFromTrajectories(trajectories, conditions);
     const rng = new Rng(seed * 7919 + 17);
     const { dynamics } = task;
     const bounds = dynamics.controlBounds;
@@ -97,6 +103,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     const policy = initMlpPolicy(rng, {
       stateDim: dynamics.nx, controlDim: dynamics.nu, hidden: settings.mlpHidden,
       lower: Array.from(bounds.lower), upper: Array.from(bounds.upper),
+      ...(pairs.conditionDim ? { conditionDim: pairs.conditionDim } : {}),
     }, pairs);
     let finalLoss = NaN;
     const trained = trainMlpPolicy(policy, pairs, {
@@ -157,7 +164,7 @@ export function mlpFromArtifact(artifact: Extract<TrainedArtifact, { kind: 'mlp'
 
 /** An MLP parameter tree of the right structure, to rebuild one from its leaves. */
 function mlpTemplate(policy: Omit<MlpPolicy, 'params'>): MLPParams {
-  const sizes = [policy.config.stateDim, ...policy.config.hidden, policy.config.controlDim];
+  const sizes = [policy.config.stateDim + (policy.config.conditionDim ?? 0), ...policy.config.hidden, policy.config.controlDim];
   return sizes.slice(1).map((out, i) => ({
     weight: new ConcreteTensor(new Float64Array(out * sizes[i]), [out, sizes[i]]),
     bias: new ConcreteTensor(new Float64Array(out), [out]),

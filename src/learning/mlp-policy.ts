@@ -17,12 +17,17 @@
  * Inputs are standardized inside the policy (mean and scale fitted on the training states),
  * so the Jacobian with respect to the raw state includes the scaling by construction.
  *
+ * Task parameters (Task.condition: the UR5's random target, main paper sec. 4.3) are
+ * appended to the state input, pi(x, c), standardized with it; the Sobolev term still
+ * differentiates with respect to x only (the solver's gains are du/dx). Without a condition the
+ * policy is exactly the plain u = pi(x).
+ *
  * Training is a loop of named steps: each epoch shuffles the pairs; each minibatch (with its
  * projections w) goes through `mlpTrainStep`, which takes the gradient of L and applies Adam
  * through nn/optim's update rule (train-state.ts), as the diffusion policy's training does.
  */
 import {
-  ConcreteTensor, type Rng, type Tensor, add, div, mean, mul, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
+  ConcreteTensor, type Rng, type Tensor, add, concat, div, mean, mul, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
 } from '../autodiff/index.js';
 import { MLP, type MLPParams, boundedTanh, gatherRows, randomUnitVectors, relu } from '../nn/index.js';
 import { type TrainState, type UpdateRule, adam, applyGradients, initTrainState } from '../nn/optim/index.js';
@@ -33,12 +38,14 @@ export interface MlpPolicyConfig {
   hidden: readonly number[];
   lower: readonly number[];
   upper: readonly number[];
+  /** Task parameters appended to the state input (0 or absent: none). */
+  conditionDim?: number;
 }
 
 export interface MlpPolicy {
   config: MlpPolicyConfig;
   params: MLPParams;
-  /** Standardization of the input: x_n = (x - center) / scale. */
+  /** Standardization of the input [x, c]: (input - center) / scale. */
   center: readonly number[];
   scale: readonly number[];
 }
@@ -52,10 +59,18 @@ export interface PairDataset {
   u: Float64Array;
   /** K_t per pair, controlDim x stateDim (tangent = state space for vector-space models). */
   K: Float64Array;
+  /** The task parameters of each pair's instance, conditionDim per pair (absent without a condition). */
+  c?: Float64Array;
+  conditionDim?: number;
 }
 
-/** All (x_t, u_t, K_t) of a set of solved trajectories: |D| T pairs. */
-export function pairsFromTrajectories(trajectories: readonly { xs: Float64Array[]; us: Float64Array[]; K: Float64Array[] }[]): PairDataset {
+/**
+ * All (x_t, u_t, K_t) of a set of solved trajectories: |D| T pairs; with `conditions` (one row
+ * per trajectory, Task.condition of its instance), each pair also carries its trajectory's row.
+ */
+export function pairsFromTrajectories(
+  trajectories: readonly { xs: Float64Array[]; us: Float64Array[]; K: Float64Array[] }[], conditions?: readonly number[][],
+): PairDataset {
   const first = trajectories[0];
   if (first === undefined) throw new RangeError('pairsFromTrajectories: no trajectories');
   const stateDim = first.xs[0].length;
@@ -64,43 +79,61 @@ export function pairsFromTrajectories(trajectories: readonly { xs: Float64Array[
   const x = new Float64Array(count * stateDim);
   const u = new Float64Array(count * controlDim);
   const K = new Float64Array(count * controlDim * stateDim);
+  if (conditions !== undefined && conditions.length !== trajectories.length) {
+    throw new RangeError(`pairsFromTrajectories: ${conditions.length} conditions for ${trajectories.length} trajectories`);
+  }
+  const conditionDim = conditions?.[0]?.length ?? 0;
+  const c = conditions === undefined ? undefined : new Float64Array(count * conditionDim);
   let i = 0;
-  for (const tr of trajectories) {
+  trajectories.forEach((tr, n) => {
     for (let t = 0; t < tr.us.length; t++, i++) {
       x.set(tr.xs[t], i * stateDim);
       u.set(tr.us[t], i * controlDim);
       K.set(tr.K[t], i * controlDim * stateDim);
+      if (c !== undefined) {
+        if (conditions![n].length !== conditionDim) throw new RangeError(`pairsFromTrajectories: condition ${n} has ${conditions![n].length} entries, not ${conditionDim}`);
+        c.set(conditions![n], i * conditionDim);
+      }
     }
-  }
-  return { count, stateDim, controlDim, x, u, K };
+  });
+  return c === undefined ? { count, stateDim, controlDim, x, u, K } : { count, stateDim, controlDim, x, u, K, c, conditionDim };
 }
 
 export function initMlpPolicy(rng: Rng, config: MlpPolicyConfig, data: PairDataset): MlpPolicy {
   const { stateDim } = config;
-  const center = new Array<number>(stateDim).fill(0);
-  const scale = new Array<number>(stateDim).fill(0);
-  for (let i = 0; i < data.count; i++) for (let j = 0; j < stateDim; j++) center[j] += data.x[i * stateDim + j] / data.count;
+  const nc = config.conditionDim ?? 0;
+  if (nc !== (data.conditionDim ?? 0)) throw new RangeError(`initMlpPolicy: the policy takes ${nc} task parameters, the data carry ${data.conditionDim ?? 0}`);
+  const nIn = stateDim + nc;
+  const input = (i: number, j: number) => (j < stateDim ? data.x[i * stateDim + j] : data.c![i * nc + j - stateDim]);
+  const center = new Array<number>(nIn).fill(0);
+  const scale = new Array<number>(nIn).fill(0);
+  for (let i = 0; i < data.count; i++) for (let j = 0; j < nIn; j++) center[j] += input(i, j) / data.count;
   for (let i = 0; i < data.count; i++) {
-    for (let j = 0; j < stateDim; j++) scale[j] += (data.x[i * stateDim + j] - center[j]) ** 2 / data.count;
+    for (let j = 0; j < nIn; j++) scale[j] += (input(i, j) - center[j]) ** 2 / data.count;
   }
   return {
     config,
-    params: MLP.init(rng, [stateDim, ...config.hidden, config.controlDim]),
+    params: MLP.init(rng, [nIn, ...config.hidden, config.controlDim]),
     center,
     scale: scale.map((v) => (v > 1e-12 ? Math.sqrt(v) : 1)),
   };
 }
 
-/** u = pi(x) for a batch x [B, stateDim]. */
-export function mlpAction(policy: MlpPolicy, params: MLPParams, x: Tensor): Tensor {
+/** u = pi(x) for a batch x [B, stateDim], or pi(x, c) with the task parameters c [B, conditionDim] where the policy takes them. */
+export function mlpAction(policy: MlpPolicy, params: MLPParams, x: Tensor, c?: Tensor): Tensor {
   const { stateDim, lower, upper } = policy.config;
-  const standardized = div(sub(x, tensor([...policy.center], [stateDim])), tensor([...policy.scale], [stateDim]));
+  const nc = policy.config.conditionDim ?? 0;
+  if (nc > 0 && (c === undefined || c.shape[1] !== nc)) throw new RangeError(`mlpAction: the policy needs task parameters [B, ${nc}]`);
+  const input = nc > 0 ? concat([x, c!], 1) : x;
+  const nIn = stateDim + nc;
+  const standardized = div(sub(input, tensor([...policy.center], [nIn])), tensor([...policy.scale], [nIn]));
   return MLP.apply(params, standardized, { activation: relu, outputActivation: boundedTanh(lower, upper) });
 }
 
 /** The loss of eq. (9) on one batch; alphaSob = 0 gives plain regression (PDDP). */
-export function mlpLoss(policy: MlpPolicy, params: MLPParams, x: Tensor, u: Tensor, K: Tensor, w: Tensor, alphaSob: number): Tensor {
-  const [pred, pullback] = vjp((xx: Tensor) => mlpAction(policy, params, xx), x);
+export function mlpLoss(policy: MlpPolicy, params: MLPParams, x: Tensor, u: Tensor, K: Tensor, w: Tensor, alphaSob: number, c?: Tensor): Tensor {
+  // Differentiated with respect to the state only: the task parameters are not an input of the gains.
+  const [pred, pullback] = vjp((xx: Tensor) => mlpAction(policy, params, xx, c), x);
   const valueTerm = mean(sum(square(sub(pred, u)), 1));
   if (alphaSob === 0) return valueTerm;
   // w^T d pi/dx for every sample at once, against w^T K.
@@ -125,6 +158,8 @@ export interface PairBatch {
   readonly u: Tensor;
   readonly K: Tensor;
   readonly w: Tensor;
+  /** Task parameters [B, conditionDim], where the policy takes them. */
+  readonly c?: Tensor;
 }
 
 /** What stays fixed from step to step. */
@@ -142,20 +177,21 @@ export function mlpTrainStep(
   batch: PairBatch,
 ): { state: TrainState<MLPParams>; metrics: { loss: number } } {
   const { policy, alphaSob } = setup;
-  const { x, u, K, w } = batch;
+  const { x, u, K, w, c } = batch;
   // The step's intermediates live in the reusable step arena; the loss and the gradient are copied out.
-  const [loss, grads] = withStepArena(() => valueAndGrad((p: MLPParams) => mlpLoss(policy, p, x, u, K, w, alphaSob))(state.params));
+  const [loss, grads] = withStepArena(() => valueAndGrad((p: MLPParams) => mlpLoss(policy, p, x, u, K, w, alphaSob, c))(state.params));
   return { state: applyGradients(setup.update, state, grads).state, metrics: { loss: loss.item() } };
 }
 
 /** The pairs as tensors x [N, nx], u [N, nu], K [N, nu, nx], for cutting batches from. */
-type PairTensors = { readonly x: ConcreteTensor; readonly u: ConcreteTensor; readonly K: ConcreteTensor };
+type PairTensors = { readonly x: ConcreteTensor; readonly u: ConcreteTensor; readonly K: ConcreteTensor; readonly c?: ConcreteTensor };
 
 /** The pairs at `index`, with one random unit projection per pair drawn from `rng`. */
 function samplePairs(pairs: PairTensors, index: readonly number[], rng: Rng): PairBatch {
   const [b, nu] = [index.length, pairs.u.shape[1]];
   const w = randomUnitVectors(rng, b, 1, nu); // [b, 1, nu]: one projection per pair
-  return { x: gatherRows(pairs.x, index), u: gatherRows(pairs.u, index), K: gatherRows(pairs.K, index), w: new ConcreteTensor(w.data, [b, nu]) };
+  const batch = { x: gatherRows(pairs.x, index), u: gatherRows(pairs.u, index), K: gatherRows(pairs.K, index), w: new ConcreteTensor(w.data, [b, nu]) };
+  return pairs.c === undefined ? batch : { ...batch, c: gatherRows(pairs.c, index) };
 }
 
 /** Adam over shuffled minibatches; one epoch visits every pair once. Returns the trained policy. */
@@ -165,6 +201,7 @@ export function trainMlpPolicy(policy: MlpPolicy, data: PairDataset, options: Ml
     x: new ConcreteTensor(data.x, [count, nx]),
     u: new ConcreteTensor(data.u, [count, nu]),
     K: new ConcreteTensor(data.K, [count, nu, nx]),
+    ...(data.c === undefined ? {} : { c: new ConcreteTensor(data.c, [count, data.conditionDim ?? 0]) }),
   };
   const setup: MlpStepSetup = { policy, alphaSob: options.alphaSob, update: { optimizer: adam({ lr: options.lr }) } };
   let state = initTrainState(setup.update, policy.params);

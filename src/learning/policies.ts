@@ -72,15 +72,19 @@ function batchRollout(
   return { ...simulate(x0, divergenceAwareStep(dynamics, diverged)), diverged };
 }
 
-export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: DiscreteDynamics): EvaluatedPolicy {
+/** The MLP in closed loop; `condition` (Task.condition) gives each instance's task parameters where the policy takes them. */
+export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: DiscreteDynamics, condition?: (instance: TaskInstance) => number[]): EvaluatedPolicy {
   return {
     name,
     rollout: (instances, T) => batchRollout(dynamics, instances, (x0, step) => {
+      const nc = policy.config.conditionDim ?? 0;
+      if (nc > 0 && condition === undefined) throw new RangeError(`${name}: the policy takes ${nc} task parameters and the task gives none`);
+      const c = nc > 0 ? tensor(instances.flatMap((instance) => condition!(instance)), [instances.length, nc]) : undefined;
       let x = x0;
       const xs: Tensor[] = [x];
       const us: Tensor[] = [];
       for (let t = 0; t < T; t++) {
-        const u = mlpAction(policy, policy.params, x).concrete();
+        const u = mlpAction(policy, policy.params, x, c).concrete();
         us.push(u);
         x = step(x, u);
         xs.push(x);

@@ -1,8 +1,8 @@
 /**
  * The UR5 experiment end to end on a tiny configuration of the random-target variant
  * UR5(0, 1), the one whose policies are conditioned on the instance's target (Task.condition):
- * it completes and writes every output, the diffusion policies are trained with the target in
- * their condition and rolled out with it, and --variant maps to the registered task.
+ * it completes and writes every output, the diffusion policies (in their condition) and the MLPs
+ * (appended to the state) are trained with the target and rolled out with it, and --variant maps to the registered task.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/diffusion/index.js';
 import { parseConfig } from '../../src/experiments/config.js';
 import type { ResultsFile } from '../../src/experiments/report.js';
+import { loadArtifact } from '../../src/experiments/run-folder.js';
 import { runExperiment } from '../../src/experiments/runner.js';
 import { parseVariant, ur5Experiment } from '../../src/experiments/ur5.js';
 
@@ -25,7 +26,7 @@ describe('ur5 experiment', () => {
     expect(ur5Experiment(1, 1).full.nTraj).toEqual([100]);
   });
 
-  it('runs UR5(0, 1) on a tiny configuration, its diffusion policies conditioned on the target', async () => {
+  it('runs UR5(0, 1) on a tiny configuration, its policies conditioned on the target', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ur5-'));
     const { config } = parseConfig(ur5Experiment(0, 1), [
       '--n-traj', '2', '--epochs', '2', '--eval-tasks', '2', '--th', '8', '--ta', '4', '--eval-ta', '7', '--workers', '1', '--out', out,
@@ -41,5 +42,8 @@ describe('ur5 experiment', () => {
     // The trained policy's condition: the 3 target coordinates, then the observed state (12).
     const policy = loadPolicy(join(out, 'policy-seed0-n2-e2-it0-sob-diff.safetensors'));
     expect(policy.geometry.taskDim).toBe(3);
+    // The MLPs take the target appended to the state.
+    const mlp = loadArtifact(join(out, 'artifact-seed0-n2-e2-it0-sob-mlp.safetensors'));
+    expect(mlp?.kind === 'mlp' ? mlp.policy.config.conditionDim : undefined).toBe(3);
   }, 60_000);
 });

@@ -44,6 +44,31 @@ describe(`MLP policies (seed ${SEED})`, () => {
     checkGradAgainstFiniteDifferences((p: typeof policy.params) => mlpLoss(policy, p, x, u, K, w, 0.7), policy.params, 'Sobolev MLP loss');
   });
 
+  it('conditioned on task parameters: the loss gradient matches central differences, and the Sobolev term differentiates the state only', () => {
+    const rng = new Rng(SEED + 2);
+    const data = linearFeedbackData(rng, 4);
+    const c = Float64Array.from({ length: 4 * 3 }, () => rng.uniform([1], -1, 1).data[0]);
+    const conditioned = { ...data, c, conditionDim: 3 };
+    const policy = initMlpPolicy(rng, { ...config, conditionDim: 3 }, conditioned);
+    expect(policy.center.length).toBe(5);
+    const x = new ConcreteTensor(data.x, [4, 2]);
+    const ct = new ConcreteTensor(c, [4, 3]);
+    const K = new ConcreteTensor(data.K, [4, 1, 2]);
+    const w = tensor([[1], [-1], [-1], [1]]);
+    checkGradAgainstFiniteDifferences((p: typeof policy.params) => mlpLoss(policy, p, x, new ConcreteTensor(data.u, [4, 1]), K, w, 0.7, ct), policy.params, 'conditioned Sobolev MLP loss');
+    // With the value term zero, the projected term is the mismatch of d pi / dx (2 columns, not 5).
+    const u = mlpAction(policy, policy.params, x, ct);
+    const sobolev = mlpLoss(policy, policy.params, x, u, K, w, 1, ct).item();
+    let direct = 0;
+    for (let b = 0; b < 4; b++) {
+      const cb = new ConcreteTensor(c.slice(3 * b, 3 * b + 3), [1, 3]);
+      const [j0, j1] = jacfwd((z: Tensor) => reshape(mlpAction(policy, policy.params, reshape(z, [1, 2]), cb), [1]))(tensor([data.x[2 * b], data.x[2 * b + 1]])).toArray();
+      direct += (j0 - data.K[2 * b]) ** 2 + (j1 - data.K[2 * b + 1]) ** 2;
+    }
+    expect(Math.abs(sobolev - direct / 4)).toBeLessThan(1e-12 * (1 + Math.abs(sobolev)));
+    expect(() => mlpAction(policy, policy.params, x)).toThrow(/task parameters/);
+  });
+
   it('with one control the projected term equals the full Jacobian mismatch', () => {
     const rng = new Rng(SEED + 1);
     const data = linearFeedbackData(rng, 4);
