@@ -71,6 +71,8 @@ export interface SummaryRow {
   policyCost: Stats;
   /** The cost after the solver refines the rollout. */
   refinedCost: Stats;
+  /** The spread over seeds: the smallest and largest of the seeds' mean costs. */
+  seedRange: { policyCost: [number, number]; refinedCost: [number, number] };
   solverIterations: { cold: Stats; warm: Stats };
   /** Seconds per solve, on the solver's own clock. */
   solveSeconds: { cold: Stats; warm: Stats };
@@ -115,6 +117,9 @@ function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }
 
+/** [min, max] of a sample. */
+const extent = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
+
 /** Average a statistic over seeds. */
 function overSeeds(stats: Stats[]): Stats {
   return { mean: mean(stats.map((s) => s.mean)), median: mean(stats.map((s) => s.median)) };
@@ -149,6 +154,7 @@ function summarize(results: ExperimentResults): { rows: SummaryRow[]; toAlone: S
             seeds: found.length,
             policyCost: overSeeds(found.map((m) => m.result.policyCost)),
             refinedCost: overSeeds(found.map((m) => m.result.refinedCost)),
+            seedRange: { policyCost: extent(found.map((m) => m.result.policyCost.mean)), refinedCost: extent(found.map((m) => m.result.refinedCost.mean)) },
             solverIterations: { cold: overSeeds(found.map((m) => m.alone.iterations)), warm: overSeeds(found.map((m) => m.result.solverIterations)) },
             solveSeconds: { cold: overSeeds(found.map((m) => m.alone.solveSeconds)), warm: overSeeds(found.map((m) => m.result.solveSeconds)) },
             rolloutSeconds: mean(found.map((m) => m.result.rolloutSeconds)),
@@ -186,10 +192,15 @@ function table(results: ExperimentResults, summary: ReturnType<typeof summarize>
   for (const epochs of config.epochs) {
     const after = config.nAlgo > 1 ? ` after ${Math.max(...iterations)} iteration(s) of Alg. 1` : '';
     lines.push(`Mean (median) over ${config.evalTasks} held-out tasks, epochs = ${epochs}${after}, T_a = ${config.actionsPerPlan}, averaged over ${results.seeds.length} seed(s).`, '');
-    lines.push('| method | n_traj | policy cost | refined cost | solver iterations (warm) | refined converged | rollout s |');
-    lines.push('|---|---|---|---|---|---|---|');
+    // With several seeds, the spread of the seeds' mean costs beside their average.
+    const spread = results.seeds.length > 1;
+    const range = ([lo, hi]: [number, number]) => `${f(lo)} to ${f(hi)}`;
+    lines.push(`| method | n_traj | policy cost |${spread ? ' over seeds |' : ''} refined cost |${spread ? ' over seeds |' : ''} solver iterations (warm) | refined converged | rollout s |`);
+    lines.push(`|---|---|---|${spread ? '---|' : ''}---|${spread ? '---|' : ''}---|---|---|`);
     for (const e of main.filter((r) => r.epochs === epochs)) {
-      lines.push(`| ${e.label} | ${e.nTraj} | ${f(e.policyCost.mean)} (${f(e.policyCost.median)}) | ${f(e.refinedCost.mean)} (${f(e.refinedCost.median)}) | ${f(e.solverIterations.warm.mean, 1)} | ${f(100 * e.convergedRate.warm, 0)} % | ${f(e.rolloutSeconds, 3)} |`);
+      const policySpread = spread ? ` ${range(e.seedRange.policyCost)} |` : '';
+      const refinedSpread = spread ? ` ${range(e.seedRange.refinedCost)} |` : '';
+      lines.push(`| ${e.label} | ${e.nTraj} | ${f(e.policyCost.mean)} (${f(e.policyCost.median)}) |${policySpread} ${f(e.refinedCost.mean)} (${f(e.refinedCost.median)}) |${refinedSpread} ${f(e.solverIterations.warm.mean, 1)} | ${f(100 * e.convergedRate.warm, 0)} % | ${f(e.rolloutSeconds, 3)} |`);
     }
     lines.push('');
   }

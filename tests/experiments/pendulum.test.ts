@@ -47,6 +47,22 @@ describe('pendulum experiment', () => {
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| Sob+Diff | 2 |');
   });
 
+  it('averages over seeds and shows the spread of the seeds\' means', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pendulum-seeds-'));
+    const { config } = parseConfig(PENDULUM_EXPERIMENT, [
+      '--seeds', '0,1', '--methods', 'mlp', '--n-traj', '1', '--epochs', '2', '--eval-tasks', '3', '--mlp-hidden', '8', '--workers', '1', '--out', out,
+    ])!;
+    const results = await runExperiment(config);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
+    const [row] = json.summary;
+    type Seed = { runs: { evaluations: { methods: Record<string, { policyCost: { mean: number } }> }[] }[] };
+    const means = (json.seeds as Seed[]).map((s) => s.runs[0].evaluations[0].methods.mlp.policyCost.mean);
+    expect(row.seeds).toBe(2);
+    expect(row.seedRange.policyCost).toEqual([Math.min(...means), Math.max(...means)]);
+    expect(row.policyCost.mean).toBeCloseTo((means[0] + means[1]) / 2, 12);
+    expect(results.summaryTable).toMatch(/\| policy cost \| over seeds \|/);
+  });
+
   it('runs with state actions (planned states decoded by inverse dynamics): complete, finite results', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pendulum-state-'));
     const { config } = parseConfig(PENDULUM_EXPERIMENT, [
