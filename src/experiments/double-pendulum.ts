@@ -13,8 +13,8 @@
  *   npx tsx src/experiments/double-pendulum.ts [--full | --quick] [--help] [flags]
  */
 import { METHODS } from '../learning/methods.js';
-import type { ExperimentSpec } from './config.js';
-import { runIfMain } from './runner.js';
+import type { ExperimentSpec } from './runner/config.js';
+import { runIfMain } from './runner/runner.js';
 
 const PAPER_ACTION_LENGTHS = [1, 2, 4, 6, 9, 12, 15];
 

@@ -3,7 +3,7 @@
  * Solver trajectories (with their gains) train four policies, Sob+Diff, Diff, MLP and
  * Sob+MLP; each is evaluated alone and as a warm start for the solver on held-out tasks,
  * against the solver alone (TO alone). The task is src/tasks/pendulum.ts, the protocol the
- * shared runner (runner.ts); this file holds only the experiment's defaults.
+ * shared runner (runner/runner.ts); this file holds only the experiment's defaults.
  *
  * T_a = 9 by default: the paper's pendulum rollout executes 9 actions per plan (T = 200 in 23
  * plans, DESIGN section 5). Measured on the default run's Sob+Diff policy (n_traj = 3): mean
@@ -13,8 +13,8 @@
  *   npx tsx src/experiments/pendulum.ts [--full | --quick] [--help] [flags]
  */
 import { METHODS } from '../learning/methods.js';
-import type { ExperimentSpec } from './config.js';
-import { runIfMain } from './runner.js';
+import type { ExperimentSpec } from './runner/config.js';
+import { runIfMain } from './runner/runner.js';
 
 export const PENDULUM_EXPERIMENT: ExperimentSpec = {
   name: 'pendulum',

@@ -21,8 +21,8 @@
 import { pathToFileURL } from 'node:url';
 import { METHODS } from '../learning/methods.js';
 import { ur5TaskName } from '../tasks/index.js';
-import type { ExperimentSpec } from './config.js';
-import { runFromCommandLine } from './runner.js';
+import type { ExperimentSpec } from './runner/config.js';
+import { runFromCommandLine } from './runner/runner.js';
 
 /** The experiment of one variant UR5(r_init, r_tgt): --full's n_traj doubles with a random target, as in the paper. */
 export function ur5Experiment(rInit: 0 | 1 = 0, rTgt: 0 | 1 = 0): ExperimentSpec {

@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/experiments/config.js';
+import { parseConfig } from '../../src/experiments/runner/config.js';
 import { DOUBLE_PENDULUM_EXPERIMENT } from '../../src/experiments/double-pendulum.js';
-import type { ResultsFile } from '../../src/experiments/report.js';
-import { runExperiment } from '../../src/experiments/runner.js';
+import type { ResultsFile } from '../../src/experiments/runner/report.js';
+import { runExperiment } from '../../src/experiments/runner/runner.js';
 
 describe('double-pendulum experiment', () => {
   it('runs two iterations of Alg. 1 on a tiny configuration, evaluating after each and at two T_a', async () => {

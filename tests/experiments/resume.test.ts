@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/autodiff/index.js';
 import { loadPolicy } from '../../src/diffusion/index.js';
-import { parseConfig } from '../../src/experiments/config.js';
+import { parseConfig } from '../../src/experiments/runner/config.js';
 import { PENDULUM_EXPERIMENT } from '../../src/experiments/pendulum.js';
-import type { ResultsFile } from '../../src/experiments/report.js';
-import { runExperiment } from '../../src/experiments/runner.js';
-import { loadArtifact } from '../../src/experiments/run-folder.js';
+import type { ResultsFile } from '../../src/experiments/runner/report.js';
+import { runExperiment } from '../../src/experiments/runner/runner.js';
+import { loadArtifact } from '../../src/experiments/runner/run-folder.js';
 
 const SEED = 20_261_202;
 const FLAGS = [

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/diffusion/index.js';
-import { parseConfig } from '../../src/experiments/config.js';
-import type { ResultsFile } from '../../src/experiments/report.js';
-import { loadArtifact } from '../../src/experiments/run-folder.js';
-import { runExperiment } from '../../src/experiments/runner.js';
+import { parseConfig } from '../../src/experiments/runner/config.js';
+import type { ResultsFile } from '../../src/experiments/runner/report.js';
+import { loadArtifact } from '../../src/experiments/runner/run-folder.js';
+import { runExperiment } from '../../src/experiments/runner/runner.js';
 import { parseVariant, ur5Experiment } from '../../src/experiments/ur5.js';
 
 describe('ur5 experiment', () => {

@@ -8,9 +8,9 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MethodResult, SolverAloneResult, Stats } from '../learning/evaluate.js';
-import { METHOD_INFO, type Method } from '../learning/methods.js';
-import type { Task } from '../tasks/index.js';
+import type { MethodResult, SolverAloneResult, Stats } from '../../learning/evaluate.js';
+import { METHOD_INFO, type Method } from '../../learning/methods.js';
+import type { Task } from '../../tasks/index.js';
 import type { ExperimentConfig } from './config.js';
 import { type Series, histogram, lineChart, stroboscope } from './svg.js';
 

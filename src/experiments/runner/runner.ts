@@ -13,17 +13,17 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../autodiff/index.js';
-import { loadPolicy } from '../diffusion/index.js';
-import { taskSolver } from '../learning/collect.js';
-import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../learning/evaluate.js';
-import { interplay } from '../learning/interplay.js';
+import { Rng } from '../../autodiff/index.js';
+import { loadPolicy } from '../../diffusion/index.js';
+import { taskSolver } from '../../learning/collect.js';
+import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../../learning/evaluate.js';
+import { interplay } from '../../learning/interplay.js';
 import {
   METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, type TrainingTrajectory, mlpFromArtifact,
-} from '../learning/methods.js';
-import { diffusionEvaluated, mlpEvaluated } from '../learning/policies.js';
-import { JobPool } from '../learning/workers/jobs.js';
-import { type Task, taskByName } from '../tasks/index.js';
+} from '../../learning/methods.js';
+import { diffusionEvaluated, mlpEvaluated } from '../../learning/policies.js';
+import { JobPool } from '../../learning/workers/jobs.js';
+import { type Task, taskByName } from '../../tasks/index.js';
 import { type ExperimentConfig, type ExperimentSpec, type StartMode, helpText, parseConfig } from './config.js';
 import { INTERRUPTED_EXIT_CODE, Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
 import { type ExperimentResults, type ExperimentRun, type RunEvaluation, type SeedResults, writeReport } from './report.js';

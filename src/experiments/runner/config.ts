@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { METHODS, type Method, type TrainingSettings } from '../learning/methods.js';
-import { TASK_NAMES, taskByName } from '../tasks/index.js';
+import { METHODS, type Method, type TrainingSettings } from '../../learning/methods.js';
+import { TASK_NAMES, taskByName } from '../../tasks/index.js';
 
 /** The protocol: which runs an experiment makes, with which policies. */
 export interface Protocol {

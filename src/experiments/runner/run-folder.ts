@@ -17,12 +17,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConcreteTensor, Rng } from '../autodiff/index.js';
-import { describeUNet, initUNet } from '../diffusion/index.js';
-import type { TrainedArtifact } from '../learning/methods.js';
-import type { MlpPolicyConfig } from '../learning/mlp-policy.js';
-import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.js';
-import type { Task } from '../tasks/index.js';
+import { ConcreteTensor, Rng } from '../../autodiff/index.js';
+import { describeUNet, initUNet } from '../../diffusion/index.js';
+import type { TrainedArtifact } from '../../learning/methods.js';
+import type { MlpPolicyConfig } from '../../learning/mlp-policy.js';
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../nn/checkpoint.js';
+import type { Task } from '../../tasks/index.js';
 import type { ExperimentConfig, StartMode } from './config.js';
 
 export function atomicWrite(path: string, text: string): void {
