@@ -25,13 +25,13 @@ import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../nn/checkp
 import type { Task } from '../../tasks/index.js';
 import type { ExperimentConfig, StartMode } from './config.js';
 
-export function atomicWrite(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
+export function atomicWrite(path: string, content: string | Uint8Array): void {
+  writeFileSync(`${path}.tmp`, content);
   renameSync(`${path}.tmp`, path);
 }
 
 /** The files a run writes (and --force deletes), and the temporary names they are written under. */
-const RUN_FILE = /^\.?(config\.json|results\.(json|md)|.*\.svg|(checkpoint|policy|artifact)-.*\.safetensors)(\.tmp(-\d+-\d+)?)?$/;
+const RUN_FILE = /^\.?(config\.json|results\.(json|md)|.*\.(svg|csv|safetensors))(\.tmp(-\d+-\d+)?)?$/;
 
 /** Make `dir` ready for a run: new or empty; or cleared of an old run's files (force); or holding the run to resume. */
 export function prepareFolder(dir: string, mode: StartMode): void {
@@ -56,16 +56,19 @@ function git(args: string[]): string | null {
   }
 }
 
+/** The code a run was made with: the git commit (and whether the tree had changes) and Node's version. */
+export function codeProvenance() {
+  const status = git(['status', '--porcelain']);
+  return { gitCommit: git(['rev-parse', 'HEAD']), gitDirty: status === null ? null : status !== '', node: process.version };
+}
+
 /** Where and with what a run was made: enough to tell two results apart. */
 export function provenance(config: ExperimentConfig, task: Task, workers: number) {
   const { nx, nu } = task.dynamics;
   const mlpSizes = [nx, ...config.mlpHidden, nu];
   const unet = { actionDim: nu, condDim: config.historyLength * nx, downDims: config.unetDownDims };
-  const status = git(['status', '--porcelain']);
   return {
-    gitCommit: git(['rev-parse', 'HEAD']),
-    gitDirty: status === null ? null : status !== '',
-    node: process.version,
+    ...codeProvenance(),
     workers,
     networks: {
       unetParameters: describeUNet(initUNet(new Rng(0), unet), unet).parameters,

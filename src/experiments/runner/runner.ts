@@ -27,6 +27,7 @@ import { type Task, taskByName } from '../../tasks/index.js';
 import { type ExperimentConfig, type ExperimentSpec, type StartMode, helpText, parseConfig } from './config.js';
 import { INTERRUPTED_EXIT_CODE, Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
 import { type ExperimentResults, type ExperimentRun, type RunEvaluation, type SeedResults, writeReport } from './report.js';
+import { isProgram } from './study.js';
 import { atomicWrite, loadArtifact, prepareFolder, provenance, removeIfPresent, saveArtifact } from './run-folder.js';
 
 /** The training settings of a configuration (what a training job needs). */
@@ -215,8 +216,7 @@ export async function runFromCommandLine(spec: ExperimentSpec, argv: string[]): 
 
 /** Run `spec` when its script is the program (not when a test imports it). */
 export function runIfMain(spec: ExperimentSpec, moduleUrl: string): void {
-  const script = process.argv[1];
-  if (script === undefined || !(moduleUrl === `file://${script}` || moduleUrl.endsWith(`/${spec.name}.ts`) && script.endsWith(`${spec.name}.ts`))) return;
+  if (!isProgram(spec.name, moduleUrl)) return;
   runFromCommandLine(spec, process.argv.slice(2)).catch((error) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
