@@ -6,10 +6,12 @@
 import { createDoublePendulumTask } from './double-pendulum.js';
 import { createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
 import type { Task } from './task.js';
+import { createLqrTask } from './lqr.js';
 import { createUr5Task } from './ur5.js';
 
 export type { ActionRepresentation, PlotChannels, StateActions, Task, TaskInstance, TorqueActions } from './task.js';
 export { PENDULUM_TASK } from './pendulum.js';
+export { LQR_TASK, createLqrTask, discreteRiccati, lqrMatrices } from './lqr.js';
 export { UR5_REACH, type Ur5Variant, ur5TaskName } from './ur5.js';
 
 const FACTORIES: Record<string, () => Task> = {
@@ -22,6 +24,8 @@ const FACTORIES: Record<string, () => Task> = {
   'ur5-random-init': () => createUr5Task('ur5-random-init'),
   'ur5-random-target': () => createUr5Task('ur5-random-target'),
   'ur5-random': () => createUr5Task('ur5-random'),
+  // The consensus paper's constrained LQR (lqr.ts).
+  lqr: () => createLqrTask(),
 };
 
 export const TASK_NAMES = Object.keys(FACTORIES);
