@@ -3,13 +3,16 @@
  * costs). Worker threads call `taskByName` with the name a job carries. To add a task, write
  * its module beside this one (see pendulum.ts) and add one line to `FACTORIES`.
  */
+import { createCartpoleTask } from './cartpole.js';
 import { createDoublePendulumTask } from './double-pendulum.js';
+import { createPendulumDvpTask } from './pendulum-dvp.js';
 import { createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
 import type { Task } from './task.js';
 import { createLqrTask } from './lqr.js';
+import { createUnicycleTask } from './unicycle.js';
 import { createUr5Task } from './ur5.js';
 
-export type { ActionRepresentation, PlotChannels, StateActions, Task, TaskInstance, TorqueActions } from './task.js';
+export type { ActionRepresentation, PlotChannels, StateActions, StateRegion, Task, TaskInstance, TorqueActions } from './task.js';
 export { PENDULUM_TASK } from './pendulum.js';
 export { LQR_TASK, createLqrTask, discreteRiccati, lqrMatrices } from './lqr.js';
 export { UR5_REACH, type Ur5Variant, ur5TaskName } from './ur5.js';
@@ -26,6 +29,10 @@ const FACTORIES: Record<string, () => Task> = {
   'ur5-random': () => createUr5Task('ur5-random'),
   // The consensus paper's constrained LQR (lqr.ts).
   lqr: () => createLqrTask(),
+  // The value-learning paper's tasks (DVP): regulator.ts's quadratic cost over a state region.
+  'pendulum-dvp': createPendulumDvpTask,
+  cartpole: createCartpoleTask,
+  unicycle: createUnicycleTask,
 };
 
 export const TASK_NAMES = Object.keys(FACTORIES);

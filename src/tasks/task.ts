@@ -52,6 +52,12 @@ export interface StateActions {
 
 export type ActionRepresentation = TorqueActions | StateActions;
 
+/** A box of states: lower[i] <= x_i <= upper[i]. */
+export interface StateRegion {
+  lower: readonly number[];
+  upper: readonly number[];
+}
+
 /** Which state coordinate and control to draw in trajectory plots, and how (an angle wrapped, say). */
 export interface PlotChannels {
   state: { index: number; label: string; map?: (value: number) => number };
@@ -87,6 +93,12 @@ export interface Task {
    */
   condition?(instance: TaskInstance): number[];
   readonly plot: PlotChannels;
+  /**
+   * The box of states a value function is learned over (the value-learning paper's DVP: its
+   * training starts are drawn there and its validation grid covers it), in the state's own
+   * coordinates. Absent for tasks that are not value-learning tasks.
+   */
+  readonly stateRegion?: StateRegion;
   /** The robot's joints and end effector for a state, as points of the figure's plane (stroboscopic figures). */
   skeleton?(x: readonly number[]): [number, number][];
 }
