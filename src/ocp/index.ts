@@ -17,3 +17,4 @@ export * from './constraints.js';
 export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';
 export { type SolverName, solveOcp, trajectoryCost } from './solve.js';
 export { InitialGuessError, SolverOptionsError } from './inputs.js';
+export * from './consensus-cost.js';
