@@ -3,7 +3,7 @@
  *   - the pendulum swing-up (DESIGN section 5), 20 random starts near q = pi,
  *   - the double-pendulum swing-up (same cost form), 20 random starts, with exact cost
  *     Hessians (first order and true DDP) and with Gauss-Newton ones,
- *   - the UR5 reach (dt 0.01, 100 steps, target (0.15, 0.65, 0.5)),
+ *   - the UR5 reach (dt 0.01, 100 steps, target (0.15, 0.65, 0.5)), 5 solves after warm-up,
  *   - the quadrotor through 3 columns (constrained solver, floor and ceiling),
  * and print iterations, convergence rate, ms per iteration and total ms; the last line is
  * one JSON object.
@@ -146,10 +146,15 @@ function runUr5(): TaskReport {
   });
   const guess = interpolationGuess(problem, m.neutral());
   // exactGains off: staging the UR5's dynamics Hessian is not part of this benchmark.
+  const solve = () => solveFddp(problem, guess, { history: false, exactGains: false });
   solveFddp(problem, guess, { maxIterations: 2, exactGains: false });
   const compileMs = performance.now() - t0;
-  const sol = solveFddp(problem, guess, { history: false, exactGains: false });
-  return summarize('UR5 reach', 'fddp', 100, [sol], compileMs);
+  // One instance, so the warm-up repeats it: the first solve is the cold one (V8 warm-up,
+  // about 6x the steady state), then >= 5 solves and >= 1 s, then 5 timed solves.
+  const coldMs = solve().timings.totalMs;
+  const w0 = performance.now();
+  for (let i = 1; i < 5 || performance.now() - w0 < 1000; i++) solve();
+  return summarize('UR5 reach', 'fddp', 100, Array.from({ length: 5 }, solve), compileMs, coldMs);
 }
 
 function runQuadrotor(): TaskReport {
@@ -202,6 +207,7 @@ export async function benchOcp(): Promise<{ tasks: TaskReport[]; targets: Record
   const targets = {
     pendulumUnder50msTotal: tasks[0]!.maxTotalMs <= 50,
     doublePendulumUnder2msPerIteration: tasks[1]!.msPerIteration <= 2,
+    ur5Under3msPerIteration: tasks[4]!.msPerIteration <= 3,
   };
   return { tasks, targets };
 }

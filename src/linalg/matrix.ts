@@ -308,6 +308,18 @@ export function mulAtBAcc(C: Matrix, A: Matrix, B: Matrix, alpha = 1): Matrix {
   return C;
 }
 
+/**
+ * C += A^T B where the product is known to be symmetric (B = S A with S symmetric, as in
+ * A^T S A): only the upper triangle is computed, and C's lower triangle is overwritten by its
+ * upper one, so C must be symmetric on entry too. A and B are k x n, C n x n.
+ */
+export function mulAtBSymmetricAcc(C: Matrix, A: Matrix, B: Matrix): Matrix {
+  checkProduct('mulAtBSymmetricAcc', C, A.cols, A.rows, B.rows, B.cols, A, B);
+  if (C.rows !== C.cols) throw new ShapeError('mulAtBSymmetricAcc', `C must be square, got ${C.rows}x${C.cols}`);
+  gemmTNUpper(C.data, A.data, B.data, C.rows, A.rows);
+  return C;
+}
+
 /** C = A B^T, with A m x k, B n x k, C m x n. */
 export function mulABt(C: Matrix, A: Matrix, B: Matrix): Matrix {
   checkProduct('mulABt', C, A.rows, A.cols, B.cols, B.rows, A, B);
@@ -384,10 +396,12 @@ function checkMatVec(routine: string, y: Float64Array, m: number, n: number, x: 
 // Raw kernels on flat arrays. c += alpha * op(a) op(b), c is m x n.
 
 /**
- * c (m x n) = beta c + alpha a (m x k) b (k x n), as dot products (i-j-p order). For the
- * small sizes this library targets, this beats the cache-friendlier i-p-j ("saxpy") order
- * in V8 (about 250 vs 295 ns at n = 6) because the running sum stays in a register instead
- * of C being loaded and stored at every step; and it needs no separate zeroing pass.
+ * c (m x n) = beta c + alpha a (m x k) b (k x n), as dot products over 2 x 2 blocks of c.
+ * For the small sizes this library targets, dot products beat the cache-friendlier i-p-j
+ * ("saxpy") order in V8 because the running sums stay in registers instead of c being
+ * loaded and stored at every step, and need no separate zeroing pass; the 2 x 2 blocks
+ * load each entry of a and b once per two uses (about 1.5x faster than one dot product at
+ * a time at 12 x 12 x 12).
  */
 function gemmNN(
   c: Float64Array,
@@ -399,28 +413,112 @@ function gemmNN(
   alpha: number,
   beta: 0 | 1,
 ): void {
-  for (let i = 0; i < m; i++) {
-    const ai = i * k;
-    const ci = i * n;
+  const store = (index: number, sum: number) => {
+    c[index] = beta === 0 ? alpha * sum : c[index]! + alpha * sum;
+  };
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const a0i = i * k;
+    const a1i = a0i + k;
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let p = 0; p < k; p++) {
+        const a0 = a[a0i + p]!, a1 = a[a1i + p]!, b0 = b[p * n + j]!, b1 = b[p * n + j + 1]!;
+        s00 += a0 * b0; s01 += a0 * b1; s10 += a1 * b0; s11 += a1 * b1;
+      }
+      store(i * n + j, s00); store(i * n + j + 1, s01); store((i + 1) * n + j, s10); store((i + 1) * n + j + 1, s11);
+    }
+    if (j < n) {
+      let s0 = 0, s1 = 0;
+      for (let p = 0; p < k; p++) {
+        const bj = b[p * n + j]!;
+        s0 += a[a0i + p]! * bj; s1 += a[a1i + p]! * bj;
+      }
+      store(i * n + j, s0); store((i + 1) * n + j, s1);
+    }
+  }
+  if (i < m) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s += a[ai + p]! * b[p * n + j]!;
-      c[ci + j] = beta === 0 ? alpha * s : c[ci + j]! + alpha * s;
+      for (let p = 0; p < k; p++) s += a[i * k + p]! * b[p * n + j]!;
+      store(i * n + j, s);
     }
   }
 }
 
-/** c (m x n) += alpha a^T b with a (k x m), b (k x n): rank-1 updates by rows of a and b. */
+/**
+ * c (m x n) += alpha a^T b with a (k x m), b (k x n), as dot products over 2 x 2 blocks of c:
+ * four running sums stay in registers while each step of p loads two entries of a and two
+ * of b. In V8 this is about 1.6x faster than rank-1 updates by rows (which load and store
+ * c at every step) at the backward pass's sizes (12 x 12 x 12 for a 6-joint arm).
+ */
 function gemmTN(c: Float64Array, a: Float64Array, b: Float64Array, m: number, k: number, n: number, alpha: number): void {
-  for (let p = 0; p < k; p++) {
-    const ap = p * m;
-    const bp = p * n;
-    for (let i = 0; i < m; i++) {
-      const s = alpha * a[ap + i]!;
-      const ci = i * n;
-      for (let j = 0; j < n; j++) c[ci + j] += s * b[bp + j]!;
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let p = 0; p < k; p++) {
+        const a0 = a[p * m + i]!, a1 = a[p * m + i + 1]!, b0 = b[p * n + j]!, b1 = b[p * n + j + 1]!;
+        s00 += a0 * b0; s01 += a0 * b1; s10 += a1 * b0; s11 += a1 * b1;
+      }
+      c[i * n + j] += alpha * s00; c[i * n + j + 1] += alpha * s01;
+      c[(i + 1) * n + j] += alpha * s10; c[(i + 1) * n + j + 1] += alpha * s11;
+    }
+    if (j < n) {
+      let s0 = 0, s1 = 0;
+      for (let p = 0; p < k; p++) {
+        const bj = b[p * n + j]!;
+        s0 += a[p * m + i]! * bj; s1 += a[p * m + i + 1]! * bj;
+      }
+      c[i * n + j] += alpha * s0; c[(i + 1) * n + j] += alpha * s1;
     }
   }
+  if (i < m) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[p * m + i]! * b[p * n + j]!;
+      c[i * n + j] += alpha * s;
+    }
+  }
+}
+
+/**
+ * The upper triangle of c (n x n) += a^T b with a, b (k x n), mirrored to the lower one: for
+ * products known to be symmetric, like f_x^T (V_xx f_x) in the backward pass, at a little
+ * over half the work. 2 x 2 blocks on and above the diagonal (a diagonal block computes its
+ * lower entry too, and discards it).
+ */
+function gemmTNUpper(c: Float64Array, a: Float64Array, b: Float64Array, n: number, k: number): void {
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    let j = i;
+    for (; j + 1 < n; j += 2) {
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let p = 0; p < k; p++) {
+        const a0 = a[p * n + i]!, a1 = a[p * n + i + 1]!, b0 = b[p * n + j]!, b1 = b[p * n + j + 1]!;
+        s00 += a0 * b0; s01 += a0 * b1; s10 += a1 * b0; s11 += a1 * b1;
+      }
+      c[i * n + j] += s00; c[i * n + j + 1] += s01;
+      if (j !== i) c[(i + 1) * n + j] += s10;
+      c[(i + 1) * n + j + 1] += s11;
+    }
+    if (j < n) {
+      let s0 = 0, s1 = 0;
+      for (let p = 0; p < k; p++) {
+        const bj = b[p * n + j]!;
+        s0 += a[p * n + i]! * bj; s1 += a[p * n + i + 1]! * bj;
+      }
+      c[i * n + j] += s0; c[(i + 1) * n + j] += s1;
+    }
+  }
+  if (i < n) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += a[p * n + i]! * b[p * n + i]!;
+    c[i * n + i] += s;
+  }
+  for (let r = 1; r < n; r++) for (let q = 0; q < r; q++) c[r * n + q] = c[q * n + r]!;
 }
 
 /** c (m x n) = beta c + alpha a b^T with a (m x k), b (n x k): dot products of rows. */

@@ -25,7 +25,7 @@
  *   V_xx = Q_xx + K^T (Q_uu K + Q_ux) + Q_ux^T K      (symmetrized)
  */
 import {
-  addScaledIdentity, copyInto, mulAtBAcc, mulAtVecAcc, mul, mulAcc, mulVec, mulVecAcc, symmetrize,
+  addScaledIdentity, copyInto, mulAtBAcc, mulAtBSymmetricAcc, mulAtVecAcc, mul, mulAcc, mulVec, mulVecAcc, symmetrize,
 } from '../linalg/index.js';
 import type { ControlBounds } from '../dynamics/interface.js';
 import { solveBoxQp } from './boxqp.js';
@@ -87,12 +87,13 @@ export function computeQ(ws: Workspace, t: number, o: BackwardOptions): void {
   mulAtVecAcc(knot.Qu, knot.fu, vx);
   mul(s.VxxFx, next.Vxx, knot.fx);
   mul(s.VxxFu, next.Vxx, knot.fu);
+  // f_x^T V_xx f_x and f_u^T V_xx f_u are symmetric (V_xx is): their upper triangles suffice.
   copyInto(knot.Qxx, knot.Lxx);
-  mulAtBAcc(knot.Qxx, knot.fx, s.VxxFx);
+  mulAtBSymmetricAcc(knot.Qxx, knot.fx, s.VxxFx);
   copyInto(knot.Qux, knot.Lux);
   mulAtBAcc(knot.Qux, knot.fu, s.VxxFx);
   copyInto(knot.Quu, knot.Luu);
-  mulAtBAcc(knot.Quu, knot.fu, s.VxxFu);
+  mulAtBSymmetricAcc(knot.Quu, knot.fu, s.VxxFu);
   if (o.curvature) {
     o.curvature.run(ws.current.xs[t]!, ws.current.us[t]!, vx, s.hxx.data, s.hux.data, s.huu.data);
     addTo(knot.Qxx.data, s.hxx.data);

@@ -14,6 +14,7 @@ import {
   mulABtAcc,
   mulAtB,
   mulAtBAcc,
+  mulAtBSymmetricAcc,
   mulAtVec,
   mulAtVecAcc,
   mulVec,
@@ -69,6 +70,26 @@ describe(`matrix products (seed ${SEED})`, () => {
       }),
       fcParams(200),
     );
+  });
+
+  it('mulAtBSymmetricAcc: A^T S A + C for symmetric S and C, as the definition, exactly symmetric', () => {
+    fc.assert(
+      fc.property(dims, ({ k, n, seed }) => {
+        const rng = new TestRng(seed);
+        const A = rng.gaussian(k, n);
+        const G = rng.gaussian(k, k);
+        const S = new Matrix(k, k, refMul(G, refT(G)).data); // symmetric
+        const H = rng.gaussian(n, n);
+        const C0 = new Matrix(n, n, refMul(H, refT(H)).data);
+        const SA = refMul(S, A);
+        const expected = refMul(refT(A), SA);
+        const C = mulAtBSymmetricAcc(new Matrix(n, n, C0.data.slice()), A, SA);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(C.data[i * n + j]).toBe(C.data[j * n + i]);
+        expect(fro(refSub(refSub(C, C0), expected))).toBeLessThanOrEqual(2 * (k + 1) * EPS * (fro(A) * fro(SA) + fro(C0)));
+      }),
+      fcParams(200),
+    );
+    expect(() => mulAtBSymmetricAcc(new Matrix(3, 4), new Matrix(2, 3), new Matrix(2, 4))).toThrow(ShapeError);
   });
 
   it('mulVec, mulAtVec and their Acc variants match the definition', () => {
