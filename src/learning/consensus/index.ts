@@ -6,3 +6,4 @@ export * from './algorithms.js';
 export * from './consensus.js';
 export * from './policy.js';
 export * from './simulator.js';
+export * from './compare.js';
