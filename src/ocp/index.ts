@@ -18,3 +18,4 @@ export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, t
 export { type SolverName, solveOcp, trajectoryCost } from './solve.js';
 export { InitialGuessError, SolverOptionsError } from './inputs.js';
 export * from './consensus-cost.js';
+export * from './learned-costs.js';

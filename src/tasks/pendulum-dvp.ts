@@ -24,7 +24,7 @@ export function createPendulumDvpTask(): Task {
   const { horizon, stateWeight, controlWeight, region } = PENDULUM_DVP_TASK;
   return regulatorTask({
     name: 'pendulum-dvp', title: 'Pendulum (value learning)', dynamics: createModel('pendulum'), horizon, stateWeight, controlWeight,
-    timeWeighted: true, region: { lower: [...region.lower], upper: [...region.upper] },
+    timeWeighted: true, guess: 'rollout', region: { lower: [...region.lower], upper: [...region.upper] },
     plot: { state: { index: 0, label: 'q (rad)' }, control: { index: 0, label: 'u (N m)' } },
   });
 }

@@ -56,6 +56,8 @@ export type ActionRepresentation = TorqueActions | StateActions;
 export interface StateRegion {
   lower: readonly number[];
   upper: readonly number[];
+  /** The goal, where the cost vanishes for ever (an equilibrium): the value is 0 there. */
+  goal?: readonly number[];
 }
 
 /** Which state coordinate and control to draw in trajectory plots, and how (an angle wrapped, say). */

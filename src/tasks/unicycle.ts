@@ -24,7 +24,7 @@ export function createUnicycleTask(): Task {
   const { horizon, stateWeight, controlWeight, region } = UNICYCLE_TASK;
   return regulatorTask({
     name: 'unicycle', title: 'Unicycle', dynamics: createModel('unicycle'), horizon, stateWeight, controlWeight,
-    timeWeighted: false, region: { lower: [...region.lower], upper: [...region.upper] },
+    timeWeighted: false, guess: 'interpolation', region: { lower: [...region.lower], upper: [...region.upper] },
     plot: { state: { index: 0, label: 'x (m)' }, control: { index: 0, label: 'v (m/s)' } },
   });
 }
