@@ -1,18 +1,20 @@
 /**
- * Float32 add, sub and mul in WebAssembly (kernels/wasm/binary.ts) equal the JavaScript loops
- * bit for bit: one float32 rounding of the exact result either way (a double holds the exact
- * product of two float32 values, and rounding a double sum to float32 is correctly rounded).
- * Covers operands of one shape, one value per row or per channel on either side, rows not a multiple of 4
+ * Float32 add, sub, mul, greater and ReLU in WebAssembly (kernels/wasm/binary.ts) equal the
+ * JavaScript loops bit for bit: one float32 rounding of the exact result either way (a double
+ * holds the exact product of two float32 values, and rounding a double sum to float32 is
+ * correctly rounded), and comparisons are exact. Covers operands of one shape, one value per
+ * row, per channel, per column (a bias) or a scalar on either side, rows not a multiple of 4
  * (the loops) and arrays spanning several chunks. A failure prints the seed.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConcreteTensor, type Tensor, add, affine, mul, mulSumTo, sub, sum } from '../../src/autodiff/index.js';
-import { binaryRowsF32, binarySameF32, reduceRowsF32 } from '../../src/autodiff/kernels/index.js';
+import { ConcreteTensor, type Tensor, add, affine, greater, mul, mulSumTo, relu, sub, sum } from '../../src/autodiff/index.js';
+import { binaryColsF32, binaryRowsF32, binarySameF32, reduceColsF32, reduceRowsF32 } from '../../src/autodiff/kernels/index.js';
 
 const SEED = 20261204;
 const OPS: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
   ['add', add, (x, y) => x + y], ['sub', sub, (x, y) => x - y], ['mul', mul, (x, y) => x * y],
+  ['greater', greater, (x, y) => (x > y ? 1 : 0)],
 ];
 
 /** float32 values with varied exponents, and some exact zeros, infinities and NaN. */
@@ -61,6 +63,38 @@ describe(`float32 add, sub and mul in WebAssembly (seed ${SEED})`, () => {
         sameBits(f(c, a).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(channel(i), x)), `${name} channels left`);
       }
     }), { seed: SEED, numRuns: 60 });
+  });
+
+  it('a bias (one row) and a scalar on either side, and ReLU, equal their float32 roundings bit for bit', () => {
+    const caseArb = fc.record({
+      rows: fc.integer({ min: 1, max: 20 }),
+      width: fc.oneof(fc.integer({ min: 2, max: 40 }), fc.constantFrom(4, 256, 3300)),
+      seed: fc.integer(),
+    });
+    fc.assert(fc.property(caseArb, ({ rows, width, seed }) => {
+      const a = new ConcreteTensor(values(rows * width, seed), [rows, width]);
+      const bias = new ConcreteTensor(values(width, seed + 1), [width]);
+      const y = values(1, seed + 2)[0];
+      const ad = a.data, bd = bias.data;
+      for (const [name, f, ref] of OPS) {
+        sameBits(f(a, bias).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(x, bd[i % width])), `${name} bias`);
+        sameBits(f(bias, a).concrete().data as Float32Array, Array.from(ad, (x, i) => ref(bd[i % width], x)), `${name} bias left`);
+        const s = new ConcreteTensor(Float32Array.of(y), []);
+        sameBits(f(a, s).concrete().data as Float32Array, Array.from(ad, (x) => ref(x, y)), `${name} scalar`);
+        sameBits(f(s, a).concrete().data as Float32Array, Array.from(ad, (x) => ref(y, x)), `${name} scalar left`);
+      }
+      sameBits(relu(a).concrete().data as Float32Array, Array.from(ad, (x) => (x > 0 ? x : 0)), 'relu');
+      // The bias's cotangent: columns summed in float64 row after row, rounded once.
+      const want = Array.from({ length: width }, (_, j) => {
+        let t = 0;
+        for (let r = 0; r < rows; r++) t += ad[r * width + j];
+        return t;
+      });
+      sameBits(sum(a, [0]).concrete().data as Float32Array, want, 'column sums');
+    }), { seed: SEED, numRuns: 30 });
+    // -0 and NaN go to +0 under ReLU, as in the loop.
+    const special = new ConcreteTensor(Float32Array.from({ length: 2048 }, (_, i) => [-0, NaN, -1, 2, Infinity, -Infinity][i % 6]), [2048]);
+    expect(Array.from(relu(special).concrete().data.subarray(0, 6), (v) => Object.is(v, -0) ? '-0' : v)).toEqual([0, 0, 0, 2, Infinity, 0]);
   });
 
   it('row sums (a bias\'s and a scale\'s cotangent) match float64 sums of the same terms', () => {
@@ -119,5 +153,13 @@ describe(`float32 add, sub and mul in WebAssembly (seed ${SEED})`, () => {
     const six = new Float32Array(24).fill(7);
     expect(binaryRowsF32('add', x, values(4, 3), six, 6, false)).toBe(false);
     expect([...six]).toEqual(new Array(24).fill(7)); // nothing written
+    expect(binaryColsF32('mul', x, values(6, 4), six, false)).toBe(false); // a row of 6
+    expect(binaryColsF32('greater', x, values(8, 4), out, true)).toBe(true);
+    const sums = new Float64Array(6);
+    expect(reduceColsF32(sums, x, 4, 6)).toBe(false);
+    expect([...sums]).toEqual(new Array(6).fill(0));
+    const eight = new Float64Array(8).fill(0.5); // accumulates into what is there
+    expect(reduceColsF32(eight, x, 3, 8)).toBe(true);
+    expect([...eight]).toEqual(Array.from({ length: 8 }, (_, j) => 0.5 + x[j] + x[8 + j] + x[16 + j]));
   });
 });

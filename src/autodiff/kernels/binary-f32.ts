@@ -1,6 +1,7 @@
 /**
- * Float32 add, sub and mul through the WebAssembly kernels of wasm/binary.ts, for operands of
- * one shape and for a full operand against one value per row, and sums over rows. Operands are copied into
+ * Float32 add, sub, mul and greater through the WebAssembly kernels of wasm/binary.ts, for
+ * operands of one shape, a full operand against one value per row, per column (a bias) or a
+ * scalar, ReLU, and sums over rows and over columns. Operands are copied into
  * WebAssembly memory a chunk at a time and the result copied out (three memcpys: a few
  * microseconds on a [64, 24, 32] activation, against 88 us for the JavaScript loop). Each
  * function returns false, writing nothing, when the kernels are unavailable or the rows are
@@ -57,6 +58,84 @@ export function binaryRowsF32(op: BinaryOp, full: Float32Array, small: Float32Ar
     kernel(first.byteOffset, second.byteOffset, wFull.byteOffset, count, inner * 4);
     out.set(wFull.subarray(0, count * inner), r0 * inner);
   }
+  return true;
+}
+
+/**
+ * out[r, :] = full[r, :] op small (small op full[r, :] with `smallFirst`): `small` is one row
+ * of `inner` values, inner a multiple of 4 (a bias [N] against activations [B, N]).
+ */
+export function binaryColsF32(op: BinaryOp, full: Float32Array, small: Float32Array, out: Float32Array, smallFirst: boolean): boolean {
+  const kernels = wasmBinary()?.ops[op];
+  const inner = small.length;
+  const work = kernels === undefined || inner % 4 !== 0 || inner > CHUNK ? null : buffers();
+  if (kernels === undefined || work === null) return false;
+  const kernel = smallFirst ? kernels.colsLeft : kernels.cols;
+  const [wFull, wSmall] = work;
+  wSmall.set(small);
+  const per = Math.floor(CHUNK / inner);
+  const rows = full.length / inner;
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const count = Math.min(per, rows - r0);
+    wFull.set(full.subarray(r0 * inner, (r0 + count) * inner));
+    const [first, second] = smallFirst ? [wSmall, wFull] : [wFull, wSmall];
+    kernel(first.byteOffset, second.byteOffset, wFull.byteOffset, count, inner * 4);
+    out.set(wFull.subarray(0, count * inner), r0 * inner);
+  }
+  return true;
+}
+
+/** out = a op y (y op a with `scalarFirst`), y one value: the rows kernel with a single row per chunk. */
+export function binaryScalarF32(op: BinaryOp, a: Float32Array, y: number, out: Float32Array, scalarFirst: boolean): boolean {
+  const kernels = wasmBinary()?.ops[op];
+  const work = kernels === undefined ? null : buffers();
+  if (kernels === undefined || work === null) return false;
+  const kernel = scalarFirst ? kernels.rowsLeft : kernels.rows;
+  const [wa, wy] = work;
+  wy[0] = y;
+  for (let start = 0; start < out.length; start += CHUNK) {
+    const length = Math.min(CHUNK, out.length - start);
+    wa.set(a.subarray(start, start + length));
+    const [first, second] = scalarFirst ? [wy, wa] : [wa, wy];
+    kernel(first.byteOffset, second.byteOffset, wa.byteOffset, 1, Math.ceil(length / 4) * 16);
+    out.set(wa.subarray(0, length), start);
+  }
+  return true;
+}
+
+/** out = a > 0 ? a : 0 (ReLU). */
+export function reluF32(a: Float32Array, out: Float32Array): boolean {
+  const kernel = wasmBinary()?.relu;
+  const work = kernel === undefined ? null : buffers();
+  if (kernel === undefined || work === null) return false;
+  const [wa] = work;
+  for (let start = 0; start < out.length; start += CHUNK) {
+    const length = Math.min(CHUNK, out.length - start);
+    wa.set(a.subarray(start, start + length));
+    kernel(wa.byteOffset, wa.byteOffset, Math.ceil(length / 4) * 16);
+    out.set(wa.subarray(0, length), start);
+  }
+  return true;
+}
+
+/**
+ * acc[m] += sum over r < rows of a[r middle + m], r in order, in float64: a [B, N] cotangent
+ * reduced to its bias's [N] (the `inner === 1` case of reduce.ts), middle a multiple of 4.
+ */
+export function reduceColsF32(acc: Float64Array, a: Float32Array, rows: number, middle: number): boolean {
+  const kernels = wasmBinary();
+  const work = kernels === null || middle % 4 !== 0 || middle > CHUNK ? null : buffers();
+  const sums = work === null ? null : scratch('binary.sums', middle);
+  if (kernels === null || work === null || sums === null || !inWasmMemory(sums)) return false;
+  const [wa] = work;
+  sums.set(acc.subarray(0, middle));
+  const per = Math.floor(CHUNK / middle);
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const count = Math.min(per, rows - r0);
+    wa.set(a.subarray(r0 * middle, (r0 + count) * middle));
+    kernels.colSums(wa.byteOffset, sums.byteOffset, count, middle * 4);
+  }
+  acc.set(sums.subarray(0, middle));
   return true;
 }
 

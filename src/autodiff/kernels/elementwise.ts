@@ -5,10 +5,11 @@
  * once, when the op is defined. The reason is speed: a shared loop calling `f(x, y)` sees
  * every op at one call site and V8 cannot inline any of them; a loop of its own per op runs
  * at memory speed. The fast paths (same shape, one scalar operand) cover nearly every call;
- * the general path walks the broadcast output one innermost row at a time. Float32 add, sub
- * and mul run in WebAssembly where they can (binary-f32.ts), bit for bit the loops' results.
+ * the general path walks the broadcast output one innermost row at a time. Float32 add, sub,
+ * mul, greater and ReLU run in WebAssembly where they can (binary-f32.ts), bit for bit the
+ * loops' results.
  */
-import { type BinaryOp, binaryRowsF32, binarySameF32 } from './binary-f32.js';
+import { type BinaryOp, binaryColsF32, binaryRowsF32, binaryScalarF32, binarySameF32, reluF32 } from './binary-f32.js';
 import { compileLoop } from './compile.js';
 import { type Shape, broadcastStrides, sameShape, sizeOf } from './shape.js';
 import type { DType, Floats } from './types.js';
@@ -25,6 +26,8 @@ type TernaryLoop = (out: Floats, a: Floats, b: Floats, c: Floats, n: number) => 
 /** A unary op: one compiled loop per output dtype computing its expression in `x`. */
 export interface UnaryKernel {
   readonly loops: Record<DType, UnaryLoop>;
+  /** ReLU: float32 arrays run in WebAssembly. */
+  readonly wasm?: 'relu';
 }
 
 /** A binary op: one set of loops per output dtype computing its expression in `x` and `y`. */
@@ -52,17 +55,28 @@ interface BinaryLoops {
   readonly rowsRight: RowsLoop;
   /** out[r * inner + j] = f(x[r], b[r * inner + j]). */
   readonly rowsLeft: RowsLoop;
+  /** out[r * inner + j] = f(a[r * inner + j], y[j]): the small operand is one row (a bias). */
+  readonly colsRight: RowsLoop;
+  /** out[r * inner + j] = f(x[j], b[r * inner + j]). */
+  readonly colsLeft: RowsLoop;
 }
 
 /** The expressions that have WebAssembly float32 kernels (wasm/binary.ts). */
-const WASM_OPS: Readonly<Record<string, BinaryOp>> = { 'x + y': 'add', 'x - y': 'sub', 'x * y': 'mul' };
+const WASM_OPS: Readonly<Record<string, BinaryOp>> = { 'x + y': 'add', 'x - y': 'sub', 'x * y': 'mul', 'x > y ? 1 : 0': 'greater' };
+const WASM_UNARY: Readonly<Record<string, 'relu'>> = { 'x > 0 ? x : 0': 'relu' };
 
 /** Below this many values the JavaScript loop beats the copies into WebAssembly memory and back. */
 const WASM_MIN = 1024;
 
 export function unaryKernel(expr: string): UnaryKernel {
   const make = () => compileLoop<UnaryLoop>('out, a, n', `for (let i = 0; i < n; i++) { const x = a[i]; out[i] = ${expr}; }`);
-  return { loops: { float64: make(), float32: make() } };
+  return { loops: { float64: make(), float32: make() }, wasm: WASM_UNARY[expr] };
+}
+
+/** out = f(a), arrays of one length and dtype. */
+export function unaryInto(kernel: UnaryKernel, out: Floats, a: Floats): void {
+  if (kernel.wasm === 'relu' && a instanceof Float32Array && out.length >= WASM_MIN && reluF32(a, out as Float32Array)) return;
+  kernel.loops[out instanceof Float32Array ? 'float32' : 'float64'](out, a, out.length);
 }
 
 export function binaryKernel(expr: string): BinaryKernel {
@@ -95,6 +109,14 @@ function binaryLoops(expr: string): BinaryLoops {
       'out, b, small, rows, inner',
       `for (let r = 0, i = 0; r < rows; r++) { const x = small[r]; for (const end = i + inner; i < end; i++) { const y = b[i]; out[i] = ${expr}; } }`,
     ),
+    colsRight: compileLoop(
+      'out, a, small, rows, inner',
+      `for (let r = 0, i = 0; r < rows; r++) { for (let j = 0; j < inner; j++, i++) { const x = a[i], y = small[j]; out[i] = ${expr}; } }`,
+    ),
+    colsLeft: compileLoop(
+      'out, b, small, rows, inner',
+      `for (let r = 0, i = 0; r < rows; r++) { for (let j = 0; j < inner; j++, i++) { const x = small[j], y = b[i]; out[i] = ${expr}; } }`,
+    ),
   };
 }
 
@@ -111,8 +133,14 @@ export function binaryInto(kernel: BinaryKernel, out: Floats, a: Floats, aShape:
     if (!done) loops.same(out, a, b, a.length);
     return;
   }
-  if (b.length === 1 && bShape.length <= aShape.length) return loops.scalarRight(out, a, b[0], a.length);
-  if (a.length === 1 && aShape.length <= bShape.length) return loops.scalarLeft(out, b, a[0], b.length);
+  if (b.length === 1 && bShape.length <= aShape.length) {
+    if (!(wasm !== undefined && binaryScalarF32(wasm, a as Float32Array, b[0], out as Float32Array, false))) loops.scalarRight(out, a, b[0], a.length);
+    return;
+  }
+  if (a.length === 1 && aShape.length <= bShape.length) {
+    if (!(wasm !== undefined && binaryScalarF32(wasm, b as Float32Array, a[0], out as Float32Array, true))) loops.scalarLeft(out, b, a[0], b.length);
+    return;
+  }
   if (sameShape(aShape, shape) && fullAgainstSmall(loops, wasm, out, a, b, bShape, shape, false)) return;
   if (sameShape(bShape, shape) && fullAgainstSmall(loops, wasm, out, b, a, aShape, shape, true)) return;
   walk(shape, [broadcastStrides(aShape, shape), broadcastStrides(bShape, shape)], (o, [ia, ib], n, [da, db]) =>
@@ -122,12 +150,18 @@ export function binaryInto(kernel: BinaryKernel, out: Floats, a: Floats, aShape:
 
 /**
  * `full` has the output's shape and `small` is constant along trailing axes of it: one value
- * per row (rows loops, or WebAssembly), or runs of 4 or more (runs, in WebAssembly or not).
- * `smallFirst`: small is the left operand. False, with nothing written, where neither fits.
+ * per row (rows loops, or WebAssembly), or runs of 4 or more (runs, in WebAssembly or not);
+ * or `small` is the output's last axes, one row repeated (a bias: cols loops, or WebAssembly).
+ * `smallFirst`: small is the left operand. False, with nothing written, where none fits.
  */
 function fullAgainstSmall(
   loops: BinaryLoops, wasm: BinaryOp | undefined, out: Floats, full: Floats, small: Floats, smallShape: Shape, shape: Shape, smallFirst: boolean,
 ): boolean {
+  if (isTrailingRow(smallShape, shape)) {
+    const done = wasm !== undefined && binaryColsF32(wasm, full as Float32Array, small as Float32Array, out as Float32Array, smallFirst);
+    if (!done) (smallFirst ? loops.colsLeft : loops.colsRight)(out, full, small, out.length / small.length, small.length);
+    return true;
+  }
   const inner = rowsOf(smallShape, shape);
   if (inner > 0) {
     const done = wasm !== undefined && binaryRowsF32(wasm, full as Float32Array, small as Float32Array, out as Float32Array, inner, smallFirst);
@@ -136,6 +170,20 @@ function fullAgainstSmall(
   }
   if (wasm !== undefined && runsInWasm(wasm, full, small, smallShape, shape, out, smallFirst)) return true;
   return runs(out, full, small, smallShape, shape, smallFirst ? loops.runLeft : loops.runRight);
+}
+
+/**
+ * Whether `small`, leading 1s aside, is the output's trailing axes (a bias [N] or [1, N]
+ * against [B, N]), with at least two values and smaller than the output: then the output is
+ * that row repeated, op'd with the full operand's rows.
+ */
+function isTrailingRow(smallShape: Shape, shape: Shape): boolean {
+  let first = 0;
+  while (first < smallShape.length && smallShape[first] === 1) first++;
+  const rest = smallShape.length - first;
+  if (rest === 0 || rest >= shape.length) return false;
+  for (let i = 1; i <= rest; i++) if (smallShape[smallShape.length - i] !== shape[shape.length - i]) return false;
+  return sizeOf(smallShape) > 1;
 }
 
 /**

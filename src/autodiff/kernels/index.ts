@@ -50,7 +50,9 @@ export { fusedMultiplyAdd, setFusedMultiplyAdd } from './wasm/runtime.js';
 export { relaxedSimdAvailable } from './wasm/relaxed.js';
 export { mishCurvatureF32, mishF32, mishScaleF32 } from './mish-f32.js';
 export { groupNormalizeF32, groupStatisticsF32, groupTangentF32 } from './groupnorm-f32.js';
-export { type BinaryOp, affineRowsF32, binaryRowsF32, binarySameF32, reduceRowsF32 } from './binary-f32.js';
+export {
+  type BinaryOp, affineRowsF32, binaryColsF32, binaryRowsF32, binaryScalarF32, binarySameF32, reduceColsF32, reduceRowsF32, reluF32,
+} from './binary-f32.js';
 
 type ConvFn = (a: Floats, b: Floats, out: Floats, g: Conv1dGeometry) => void;
 interface Backend {

@@ -3,7 +3,7 @@
  * the cotangent of a broadcast operand (`sumToShape`), and the fused `mulSumTo`. Always into
  * a float64 accumulator, whatever the arrays' dtype.
  */
-import { reduceRowsF32 } from './binary-f32.js';
+import { reduceColsF32, reduceRowsF32 } from './binary-f32.js';
 import { type Shape, broadcastStrides, stridesOf } from './shape.js';
 import type { DType, Floats } from './types.js';
 import { walk } from './walk.js';
@@ -51,6 +51,8 @@ export function reduceInto(acc: Float64Array, a: Floats, b: Floats | null, shape
   }
   // float32 runs of 4 or more: WebAssembly (binary-f32.ts), when it applies.
   if (inner >= 4 && a instanceof Float32Array && (b === null || b instanceof Float32Array) && reduceRowsF32(acc, a, b, outer, middle, inner)) return;
+  // A bias's cotangent, [B, N] to [N]: columns summed row after row.
+  if (inner === 1 && b === null && middle >= 4 && a instanceof Float32Array && reduceColsF32(acc, a, outer, middle)) return;
   const loops = REDUCE_LOOPS[a instanceof Float32Array ? 'float32' : 'float64'];
   if (b === null) loops.sum(acc, a, a, outer, middle, inner);
   else loops.product(acc, a, b, outer, middle, inner);

@@ -3,13 +3,13 @@
  * shape and dtype, its storage, then the kernel's loops on the raw arrays. Used by the
  * primitives' `impl`s; not part of the public API.
  */
-import { type BinaryKernel, type UnaryKernel, binaryInto, whereInto } from '../kernels/elementwise.js';
+import { type BinaryKernel, type UnaryKernel, binaryInto, unaryInto, whereInto } from '../kernels/elementwise.js';
 import { type Shape, broadcastShapes, sameShape, sizeOf } from '../shape.js';
 import { ConcreteTensor, allocate, promote } from '../tensor.js';
 
 export function unaryMap(x: ConcreteTensor, kernel: UnaryKernel): ConcreteTensor {
   const out = allocate(x.dtype, x.data.length);
-  kernel.loops[x.dtype](out, x.data, out.length);
+  unaryInto(kernel, out, x.data);
   return new ConcreteTensor(out, x.shape);
 }
 

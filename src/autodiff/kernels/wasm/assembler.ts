@@ -127,6 +127,7 @@ export const op = {
   i32x4Add: simd(0xae),
   /** Shift each lane left by an i32 count taken from the stack. */
   i32x4Shl: simd(0xab),
+  v128And: simd(0x4e),
   /** (v1 & mask) | (v2 & ~mask), with the stack holding v1, v2, mask. */
   v128Bitselect: simd(0x52),
 };
