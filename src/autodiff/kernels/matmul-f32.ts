@@ -23,7 +23,10 @@
 import { BLOCK, KC, padded } from './gemm-core.js';
 import { scratchF32 } from './scratch.js';
 import type { MatmulArgs } from './types.js';
-import { wasmWindow } from './wasm/runtime.js';
+import { wasmPack, wasmWindow } from './wasm/runtime.js';
+
+/** Operands up to this many floats are packed in WebAssembly (staged in a scratch slot of this size at most). */
+const STAGE_MAX = 1 << 19;
 
 /**
  * Pack rows [0, rows) of a strided float32 operand, reduction block [p0, p0 + kc), into panels
@@ -56,6 +59,25 @@ function packPanels(
   }
 }
 
+/**
+ * The packing of `packPanels` by the WebAssembly transposing pack (wasm/pack.ts), for an
+ * operand whose panel rows are rows of its storage (column stride 1), `rows` a multiple of
+ * `width` and the block `kc` a multiple of 4: the operand's `rows` x `k` values, from `off`,
+ * are first copied into WebAssembly memory (one memcpy, when `p0` is 0; `slot` names the
+ * copy). False where it does not apply; the caller then packs in JavaScript.
+ */
+function packPanelsWasm(
+  src: Float32Array, off: number, rows: number, k: number, p0: number, kc: number, width: number, dst: Float32Array, slot: string,
+): boolean {
+  const pack = wasmPack();
+  if (pack === null || rows % width !== 0 || kc % 4 !== 0 || rows * k > STAGE_MAX) return false;
+  const staged = scratchF32(slot, rows * k);
+  if (staged === null) return false;
+  if (p0 === 0) staged.set(src.subarray(off, off + rows * k));
+  pack(staged.byteOffset + p0 * 4, k * 4, rows / width, width / 4, kc / 4, dst.byteOffset);
+  return true;
+}
+
 export function matmulF32Tiles(args: MatmulArgs): boolean {
   const { a, b, out, batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = args;
   if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) || k === 0) return false;
@@ -81,10 +103,15 @@ export function matmulF32Tiles(args: MatmulArgs): boolean {
   for (let item = 0; item < batch; item++) {
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      if (!(reuseA && item > 0)) packPanels(a, item * aBatchStride, m, aRow, aCol, p0, kc, BLOCK, pa);
+      const packA = !(reuseA && item > 0);
+      if (packA && !(!transA && packPanelsWasm(a, item * aBatchStride, m, k, p0, kc, BLOCK, pa, 'matmulF32.stagedA'))) {
+        packPanels(a, item * aBatchStride, m, aRow, aCol, p0, kc, BLOCK, pa);
+      }
       const pack = bInPlace ? p0 === 0 && !(bBatchStride === 0 && item > 0) : !(reuseB && item > 0);
       if (pack && bInPlace) pb.set(b.subarray(item * bBatchStride, item * bBatchStride + k * n));
-      else if (pack) packPanels(b, item * bBatchStride, n, bRow, bCol, p0, kc, W, pb);
+      else if (pack && !(transB && packPanelsWasm(b, item * bBatchStride, n, k, p0, kc, W, pb, 'matmulF32.stagedB'))) {
+        packPanels(b, item * bBatchStride, n, bRow, bCol, p0, kc, W, pb);
+      }
       // Column tile u at step p: packed, pb + (u kc + p) W floats; in place, pb + (p0 + p) n + u W.
       const [bStart, bTile, bStep] = bInPlace ? [pb.byteOffset + p0 * n * 4, W * 4, n * 4] : [pb.byteOffset, W * kc * 4, W * 4];
       // window(a, aPanel, mTiles, b, nu, bu, nv, bv, n1, s1, n2, s2, c, cu, cv, ldc, accumulate)

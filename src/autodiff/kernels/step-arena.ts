@@ -23,13 +23,26 @@ const stepArena = { open: false, chunks: [] as ArrayBuffer[], chunk: 0, offset: 
  */
 export function allocate(dtype: DType, size: number): Floats {
   if (stepArena.open && size >= ARENA_MIN) {
-    const view = takeFromStepArena(dtype, size);
+    const view = takeFromStepArena(dtype, size, true);
     if (view !== null) return view;
   }
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
-function takeFromStepArena(dtype: DType, size: number): Floats | null {
+/**
+ * Storage for an output that the caller overwrites in full before anyone reads it (a
+ * kernel's `out`, see kernels/index.ts): like `allocate`, but a view into the step arena keeps
+ * the last step's values instead of being zeroed first (zeroing was 5 % of an MLP step).
+ */
+export function allocateOverwritten(dtype: DType, size: number): Floats {
+  if (stepArena.open && size >= ARENA_MIN) {
+    const view = takeFromStepArena(dtype, size, false);
+    if (view !== null) return view;
+  }
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+function takeFromStepArena(dtype: DType, size: number, zeroed: boolean): Floats | null {
   const bytes = (size * (dtype === 'float64' ? 8 : 4) + 15) & ~15; // 16-byte aligned views
   if (bytes > ARENA_CHUNK) return null;
   if (stepArena.offset + bytes > ARENA_CHUNK) {
@@ -40,7 +53,7 @@ function takeFromStepArena(dtype: DType, size: number): Floats | null {
   const buffer = stepArena.chunks[stepArena.chunk];
   const view = dtype === 'float64' ? new Float64Array(buffer, stepArena.offset, size) : new Float32Array(buffer, stepArena.offset, size);
   stepArena.offset += bytes;
-  view.fill(0); // reused memory holds the last step's values
+  if (zeroed) view.fill(0); // reused memory holds the last step's values
   return view;
 }
 

@@ -5,10 +5,12 @@
  */
 import { type BinaryKernel, type UnaryKernel, binaryInto, unaryInto, whereInto } from '../kernels/elementwise.js';
 import { type Shape, broadcastShapes, sameShape, sizeOf } from '../shape.js';
-import { ConcreteTensor, allocate, promote } from '../tensor.js';
+import { allocateOverwritten } from '../kernels/step-arena.js';
+import { ConcreteTensor, promote } from '../tensor.js';
 
 export function unaryMap(x: ConcreteTensor, kernel: UnaryKernel): ConcreteTensor {
-  const out = allocate(x.dtype, x.data.length);
+  // Every loop writes all of `out` (unaryInto, binaryInto, whereInto): no zeroing needed.
+  const out = allocateOverwritten(x.dtype, x.data.length);
   unaryInto(kernel, out, x.data);
   return new ConcreteTensor(out, x.shape);
 }
@@ -16,7 +18,7 @@ export function unaryMap(x: ConcreteTensor, kernel: UnaryKernel): ConcreteTensor
 /** f(a, b) with NumPy broadcasting, in the promoted dtype; `op` names the op in a ShapeError. */
 export function binaryMap(op: string, a: ConcreteTensor, b: ConcreteTensor, kernel: BinaryKernel): ConcreteTensor {
   const shape = binaryShape(op, a, b);
-  const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
+  const out = allocateOverwritten(promote(a.dtype, b.dtype), sizeOf(shape));
   binaryInto(kernel, out, a.data, a.shape, b.data, b.shape, shape);
   return new ConcreteTensor(out, shape);
 }
@@ -34,7 +36,7 @@ function binaryShape(op: string, a: ConcreteTensor, b: ConcreteTensor): Shape {
 /** `cond ? a : b` elementwise, broadcasting all three. */
 export function whereMap(cond: ConcreteTensor, a: ConcreteTensor, b: ConcreteTensor): ConcreteTensor {
   const shape = broadcastShapes('where', cond.shape, a.shape, b.shape);
-  const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
+  const out = allocateOverwritten(promote(a.dtype, b.dtype), sizeOf(shape));
   whereInto(out, shape, cond.data, cond.shape, a.data, a.shape, b.data, b.shape);
   return new ConcreteTensor(out, shape);
 }

@@ -6,6 +6,7 @@
 import { type MaybeTensor, type Primitive, bind, primitive } from '../core.js';
 import { ShapeError } from '../errors.js';
 import { matmul as matmulKernel } from '../kernels/index.js';
+import { allocateOverwritten } from '../kernels/step-arena.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
 import { ConcreteTensor, type Tensor, allocate, convert, promote } from '../tensor.js';
 import { add } from './elementwise.js';
@@ -62,7 +63,8 @@ function matmulImpl([a0, b0]: ConcreteTensor[], params: MatmulParams): ConcreteT
   const [b, bStride] = prepare(b0);
   const [m, k] = opDims(a0, params.transA);
   const n = shape[shape.length - 1];
-  const out = allocate(dtype, sizeOf(shape));
+  // A kernel overwrites all of `out` (kernels/index.ts); with k = 0 the product is zeros.
+  const out = k > 0 ? allocateOverwritten(dtype, sizeOf(shape)) : allocate(dtype, sizeOf(shape));
   matmulKernel({
     a: a.data,
     b: b.data,
