@@ -60,21 +60,24 @@ function packPanels(
 }
 
 /**
- * The packing of `packPanels` by the WebAssembly transposing pack (wasm/pack.ts), for an
- * operand whose panel rows are rows of its storage (column stride 1), `rows` a multiple of
- * `width` and the block `kc` a multiple of 4: the operand's `rows` x `k` values, from `off`,
- * are first copied into WebAssembly memory (one memcpy, when `p0` is 0; `slot` names the
- * copy). False where it does not apply; the caller then packs in JavaScript.
+ * The packing of `packPanels` in WebAssembly (wasm/pack.ts), for whole panels (`rows` a
+ * multiple of `width`) of an operand whose panel rows are rows of its storage (`runs` false:
+ * row stride k, transposed four by four, kc a multiple of 4) or columns of it (`runs` true:
+ * stored transposed, row stride 1 and step stride `rows`, gathered in runs of `width`). The
+ * operand's rows x k values, from `off`, are first copied into WebAssembly memory (one
+ * memcpy, when `p0` is 0; `slot` names the copy). False where it does not apply; the caller
+ * then packs in JavaScript.
  */
 function packPanelsWasm(
-  src: Float32Array, off: number, rows: number, k: number, p0: number, kc: number, width: number, dst: Float32Array, slot: string,
+  src: Float32Array, off: number, rows: number, k: number, runs: boolean, p0: number, kc: number, width: number, dst: Float32Array, slot: string,
 ): boolean {
   const pack = wasmPack();
-  if (pack === null || rows % width !== 0 || kc % 4 !== 0 || rows * k > STAGE_MAX) return false;
+  if (pack === null || rows % width !== 0 || (!runs && kc % 4 !== 0) || rows * k > STAGE_MAX) return false;
   const staged = scratchF32(slot, rows * k);
   if (staged === null) return false;
   if (p0 === 0) staged.set(src.subarray(off, off + rows * k));
-  pack(staged.byteOffset + p0 * 4, k * 4, rows / width, width / 4, kc / 4, dst.byteOffset);
+  if (runs) pack.runs(staged.byteOffset + p0 * rows * 4, rows * 4, rows / width, width / 4, kc, dst.byteOffset);
+  else pack.panels(staged.byteOffset + p0 * 4, k * 4, rows / width, width / 4, kc / 4, dst.byteOffset);
   return true;
 }
 
@@ -104,12 +107,12 @@ export function matmulF32Tiles(args: MatmulArgs): boolean {
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       const packA = !(reuseA && item > 0);
-      if (packA && !(!transA && packPanelsWasm(a, item * aBatchStride, m, k, p0, kc, BLOCK, pa, 'matmulF32.stagedA'))) {
+      if (packA && !packPanelsWasm(a, item * aBatchStride, m, k, transA, p0, kc, BLOCK, pa, 'matmulF32.stagedA')) {
         packPanels(a, item * aBatchStride, m, aRow, aCol, p0, kc, BLOCK, pa);
       }
       const pack = bInPlace ? p0 === 0 && !(bBatchStride === 0 && item > 0) : !(reuseB && item > 0);
       if (pack && bInPlace) pb.set(b.subarray(item * bBatchStride, item * bBatchStride + k * n));
-      else if (pack && !(transB && packPanelsWasm(b, item * bBatchStride, n, k, p0, kc, W, pb, 'matmulF32.stagedB'))) {
+      else if (pack && !packPanelsWasm(b, item * bBatchStride, n, k, !transB, p0, kc, W, pb, 'matmulF32.stagedB')) {
         packPanels(b, item * bBatchStride, n, bRow, bCol, p0, kc, W, pb);
       }
       // Column tile u at step p: packed, pb + (u kc + p) W floats; in place, pb + (p0 + p) n + u W.

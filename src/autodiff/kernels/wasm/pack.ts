@@ -15,6 +15,11 @@
  * src: the first element (row 0, step p0); srcRow: bytes from one row to the next; panels:
  * rows / width; groups: width / 4; quads: kc / 4 (the caller handles other shapes); dst: the
  * panels, kc * width floats each.
+ *
+ * An operand stored transposed (its panel rows consecutive in memory: A^T ct's ct) needs no
+ * transpose, only a gather of runs of `width` floats, one v128 per 4:
+ *
+ *   packRuns(src, srcStep, panels, groups, kc, dst)   dst[(q kc + p) width + r] = src[p step + q width + r]
  */
 import { type FunctionDef, I32, V128, countUp, op } from './assembler.js';
 
@@ -62,4 +67,33 @@ export const packFunction: FunctionDef = {
   body,
 };
 
+function runsBody(): number[][] {
+  const [SRC, STEP, PANELS, GROUPS, KC, DST] = [0, 1, 2, 3, 4, 5];
+  const [Q, P, G, S, D, RUN] = [6, 7, 8, 9, 10, 11];
+  return [
+    get(GROUPS), op.i32Const(4), op.i32Shl, set(RUN), // bytes per run, width * 4
+    ...countUp(Q, PANELS, [
+      get(SRC), get(Q), get(RUN), op.i32Mul, op.i32Add, set(S),
+      get(DST), get(Q), get(KC), op.i32Mul, get(RUN), op.i32Mul, op.i32Add, set(D),
+      ...countUp(P, KC, [
+        ...countUp(G, GROUPS, [
+          get(D), get(G), op.i32Const(4), op.i32Shl, op.i32Add,
+          get(S), get(G), op.i32Const(4), op.i32Shl, op.i32Add, op.v128Load(0),
+          op.v128Store(0),
+        ]),
+        get(S), get(STEP), op.i32Add, set(S),
+        get(D), get(RUN), op.i32Add, set(D),
+      ]),
+    ]),
+  ];
+}
+
+export const packRunsFunction: FunctionDef = {
+  name: 'packRuns',
+  params: new Array(6).fill(I32),
+  locals: new Array(6).fill(I32),
+  body: runsBody(),
+};
+
+/** packPanels(src, srcRow, panels, groups, quads, dst), or packRuns(src, srcStep, panels, groups, kc, dst). */
 export type PackExport = (src: number, srcRow: number, panels: number, groups: number, quads: number, dst: number) => void;

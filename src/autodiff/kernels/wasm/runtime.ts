@@ -18,7 +18,7 @@ import { type BinaryExports, binaryExports, binaryFunctions } from './binary.js'
 import { type GemmExport, gemmFunction } from './gemm.js';
 import { type GroupNormExports, groupNormFunctions } from './groupnorm.js';
 import { type MishExports, mishFunctions } from './mish.js';
-import { type PackExport, packFunction } from './pack.js';
+import { type PackExport, packFunction, packRunsFunction } from './pack.js';
 import { type PadExport, padFunction } from './pad.js';
 import { relaxedSimdAvailable } from './relaxed.js';
 import { type WgradExport, wgradF32FmaFunctions, wgradF32Functions, wgradFunctions } from './wgrad.js';
@@ -53,7 +53,7 @@ interface Engine {
   /** The fused multiply-add variants of the float32 kernels, or null without relaxed SIMD. */
   fma: { windowF32: WindowExport; windowF32Narrow: WindowExport; wgradF32: WgradExport[] } | null;
   pad: PadExport;
-  pack: PackExport;
+  pack: { panels: PackExport; runs: PackExport };
   mish: MishExports;
   groupNorm: GroupNormExports;
   binary: BinaryExports;
@@ -70,7 +70,7 @@ function load(): Engine | null {
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
     const relaxed = relaxedSimdAvailable();
     const fused = relaxed ? [windowF32FmaFunction, windowF32NarrowFmaFunction, ...wgradF32FmaFunctions] : [];
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, ...fused, padFunction, packFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, ...fused, padFunction, packFunction, packRunsFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -86,7 +86,7 @@ function load(): Engine | null {
         wgradF32: wgradF32FmaFunctions.map((f) => exports[f.name] as WgradExport),
       },
       pad: exports.pad as PadExport,
-      pack: exports.packPanels as PackExport,
+      pack: { panels: exports.packPanels as PackExport, runs: exports.packRuns as PackExport },
       mish: {
         mish: exports.mish as MishExports['mish'],
         mishScale: exports.mishScale as MishExports['mishScale'],
@@ -159,8 +159,8 @@ export function wasmPad(): PadExport | null {
   return load()?.pad ?? null;
 }
 
-/** The float32 gemm's transposing pack (pack.ts), or null when WebAssembly is unavailable. */
-export function wasmPack(): PackExport | null {
+/** The float32 gemm's packs (pack.ts: transposing, and runs), or null when WebAssembly is unavailable. */
+export function wasmPack(): { panels: PackExport; runs: PackExport } | null {
   return load()?.pack ?? null;
 }
 
