@@ -8,7 +8,7 @@
  * not a multiple of 4 values, and the caller runs its JavaScript loop.
  */
 import { scratch, scratchF32 } from './scratch.js';
-import { type BinaryOp } from './wasm/binary.js';
+import { type BinaryOp, type RowsExport } from './wasm/binary.js';
 import { inWasmMemory, wasmBinary } from './wasm/runtime.js';
 
 export type { BinaryOp } from './wasm/binary.js';
@@ -44,21 +44,7 @@ export function binarySameF32(op: BinaryOp, a: Float32Array, b: Float32Array, ou
  */
 export function binaryRowsF32(op: BinaryOp, full: Float32Array, small: Float32Array, out: Float32Array, inner: number, smallFirst: boolean): boolean {
   const kernels = wasmBinary()?.ops[op];
-  const work = kernels === undefined || inner % 4 !== 0 || inner > CHUNK ? null : buffers();
-  if (kernels === undefined || work === null) return false;
-  const kernel = smallFirst ? kernels.rowsLeft : kernels.rows;
-  const [wFull, wSmall] = work;
-  const rows = small.length;
-  const per = Math.floor(CHUNK / inner);
-  for (let r0 = 0; r0 < rows; r0 += per) {
-    const count = Math.min(per, rows - r0);
-    wFull.set(full.subarray(r0 * inner, (r0 + count) * inner));
-    wSmall.set(small.subarray(r0, r0 + count));
-    const [first, second] = smallFirst ? [wSmall, wFull] : [wFull, wSmall];
-    kernel(first.byteOffset, second.byteOffset, wFull.byteOffset, count, inner * 4);
-    out.set(wFull.subarray(0, count * inner), r0 * inner);
-  }
-  return true;
+  return kernels !== undefined && againstSmall(smallFirst ? kernels.rowsLeft : kernels.rows, full, small, out, inner, smallFirst, false);
 }
 
 /**
@@ -67,17 +53,27 @@ export function binaryRowsF32(op: BinaryOp, full: Float32Array, small: Float32Ar
  */
 export function binaryColsF32(op: BinaryOp, full: Float32Array, small: Float32Array, out: Float32Array, smallFirst: boolean): boolean {
   const kernels = wasmBinary()?.ops[op];
-  const inner = small.length;
-  const work = kernels === undefined || inner % 4 !== 0 || inner > CHUNK ? null : buffers();
-  if (kernels === undefined || work === null) return false;
-  const kernel = smallFirst ? kernels.colsLeft : kernels.cols;
+  return kernels !== undefined && againstSmall(smallFirst ? kernels.colsLeft : kernels.cols, full, small, out, small.length, smallFirst, true);
+}
+
+/**
+ * The rows and cols drivers: `full`'s rows of `inner` values copied into WebAssembly memory
+ * a chunk of rows at a time with the small operand (the chunk's values per row, or, `oneRow`,
+ * the whole row once), the kernel run, the result copied out.
+ */
+function againstSmall(
+  kernel: RowsExport, full: Float32Array, small: Float32Array, out: Float32Array, inner: number, smallFirst: boolean, oneRow: boolean,
+): boolean {
+  const work = inner % 4 !== 0 || inner > CHUNK ? null : buffers();
+  if (work === null) return false;
   const [wFull, wSmall] = work;
-  wSmall.set(small);
-  const per = Math.floor(CHUNK / inner);
+  if (oneRow) wSmall.set(small);
   const rows = full.length / inner;
+  const per = Math.floor(CHUNK / inner);
   for (let r0 = 0; r0 < rows; r0 += per) {
     const count = Math.min(per, rows - r0);
     wFull.set(full.subarray(r0 * inner, (r0 + count) * inner));
+    if (!oneRow) wSmall.set(small.subarray(r0, r0 + count));
     const [first, second] = smallFirst ? [wSmall, wFull] : [wFull, wSmall];
     kernel(first.byteOffset, second.byteOffset, wFull.byteOffset, count, inner * 4);
     out.set(wFull.subarray(0, count * inner), r0 * inner);
