@@ -44,7 +44,7 @@ export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolea
 }
 
 /** Per-task arrays of a batch's time series, from one [B, n] tensor per time step. */
-function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
+export function perTask(sequence: readonly Tensor[], B: number): Float64Array[][] {
   const tasks: Float64Array[][] = Array.from({ length: B }, () => []);
   for (const t of sequence) {
     const n = t.shape[1];
@@ -61,10 +61,10 @@ function perTaskFromBatch(x: Tensor): Float64Array[][] {
   return Array.from({ length: B }, (_, b) => Array.from({ length: steps }, (_, t) => Float64Array.from(d.subarray((b * steps + t) * n, (b * steps + t + 1) * n))));
 }
 
-type Step = (x: Tensor, u: Tensor) => Tensor;
+export type Step = (x: Tensor, u: Tensor) => Tensor;
 
 /** A batch of closed-loop rollouts: `simulate` drives the divergence-aware dynamics from the instances' start states. */
-function batchRollout(
+export function batchRollout(
   dynamics: DiscreteDynamics, instances: readonly TaskInstance[], simulate: (x0: Tensor, step: Step) => { xs: Float64Array[][]; us: Float64Array[][] },
 ): PolicyRollout {
   const diverged = new Array<boolean>(instances.length).fill(false);

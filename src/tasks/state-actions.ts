@@ -17,6 +17,15 @@ import { type Tensor, concat, cos, jit, sin, slice, tensor } from '../autodiff/i
 import { type MultibodyDynamics, rnea } from '../dynamics/index.js';
 import type { StateActions } from './task.js';
 
+/** enc(x) = (cos q, sin q, v) of a chain of nq revolute joints, [B, nx] -> [B, 2 nq + (nx - nq)]. */
+export function revoluteEncoding(nq: number, nx: number): (x: Tensor) => Tensor {
+  return (x) => {
+    const q = slice(x, [{}, { start: 0, stop: nq }]);
+    const v = slice(x, [{}, { start: nq, stop: nx }]);
+    return concat([cos(q), sin(q), v], 1);
+  };
+}
+
 export function revoluteStateActions(dynamics: MultibodyDynamics): StateActions {
   const { model, dt, nu, nx } = dynamics;
   const { nq, nv } = model;
@@ -30,11 +39,7 @@ export function revoluteStateActions(dynamics: MultibodyDynamics): StateActions 
   return {
     kind: 'state',
     dim: 2 * nq + nv,
-    encode(x: Tensor): Tensor {
-      const q = slice(x, [{}, { start: 0, stop: nq }]);
-      const v = slice(x, [{}, { start: nq, stop: nx }]);
-      return concat([cos(q), sin(q), v], 1);
-    },
+    encode: revoluteEncoding(nq, nx),
     inverse(x: Tensor, next: Tensor): Tensor {
       const rows = x.shape[0];
       const xs = x.concrete().data;

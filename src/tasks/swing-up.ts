@@ -19,7 +19,7 @@
 import { type Tensor, add, mul, reshape, square, sub, sum, tensor } from '../autodiff/index.js';
 import { type MultibodyDynamics, forwardKinematics } from '../dynamics/index.js';
 import { defineProblem, interpolationGuess, stageCost, terminalCost, withTask } from '../ocp/index.js';
-import { revoluteStateActions } from './state-actions.js';
+import { revoluteEncoding, revoluteStateActions } from './state-actions.js';
 import type { Task } from './task.js';
 
 export interface SwingUpSpec {
@@ -77,6 +77,7 @@ export function swingUpTask(spec: SwingUpSpec): Task {
       return { x0: [...q, ...v] };
     },
     action: spec.actions === 'state' ? revoluteStateActions(dynamics) : { kind: 'torque' },
+    stateFeatures: revoluteEncoding(nq, m.nx),
     // The first angle as its distance from upright, so that a swing-up to 2 pi ends at 0 like one to 0.
     plot: {
       state: { index: 0, label: `${nq === 1 ? 'q' : 'q1'} from upright (rad)`, map: (q) => Math.abs(q - nearestUpright(q)) },

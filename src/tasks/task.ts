@@ -94,6 +94,13 @@ export interface Task {
    * those experiments' numbers do not change. Its length must be the same for every instance.
    */
   condition?(instance: TaskInstance): number[];
+  /**
+   * The state as the input of a memoryless learned policy or critic (the model-free baselines,
+   * src/learning/rl/): [B, nx] -> [B, nf]. Angles as (cos q, sin q), so that a state and the
+   * same state one turn later look alike (the consensus paper feeds q so). Absent: the state
+   * itself. The diffusion and MLP policies of Alg. 1 do not read it.
+   */
+  readonly stateFeatures?: (x: Tensor) => Tensor;
   readonly plot: PlotChannels;
   /**
    * The box of states a value function is learned over (the value-learning paper's DVP: its
