@@ -36,6 +36,8 @@ export interface EnvOptions {
   rng: Rng;
   /** Where the simulator calls go; a fresh counter by default. */
   counter?: SimulatorCounter;
+  /** The action box of a task without control bounds (actionScaling); ignored where the task has bounds. */
+  actionBound?: number | null;
 }
 
 export interface StepResult {
@@ -82,10 +84,16 @@ export function taskObservation(task: Task): TaskObservation {
   };
 }
 
-/** The map of actions a in [-1, 1]^nu onto the control box, u = mid + half a (u = a without bounds). */
-export function actionScaling(task: Task): { bounded: boolean; control(actions: ArrayLike<number>): Float64Array } {
+/**
+ * The map of actions a in [-1, 1]^nu onto the control box, u = mid + half a. A task without
+ * control bounds takes the box [-actionBound, actionBound]^nu where one is given (the action
+ * space a gym environment would declare), else u = a unscaled and unbounded.
+ */
+export function actionScaling(task: Task, actionBound: number | null = null): { bounded: boolean; control(actions: ArrayLike<number>): Float64Array } {
   const nu = task.dynamics.nu;
-  const bounds = task.dynamics.controlBounds;
+  if (actionBound !== null && !(actionBound > 0 && Number.isFinite(actionBound))) throw new RangeError(`actionScaling: actionBound must be positive and finite, got ${actionBound}`);
+  const bounds = task.dynamics.controlBounds
+    ?? (actionBound === null ? null : { lower: new Float64Array(nu).fill(-actionBound), upper: new Float64Array(nu).fill(actionBound) });
   const mid = new Float64Array(nu);
   const half = new Float64Array(nu).fill(1);
   if (bounds !== null) {
@@ -147,7 +155,7 @@ export class TaskEnv {
     this.rng = options.rng;
     this.horizon = task.horizon;
     this.actDim = task.dynamics.nu;
-    this.scaling = actionScaling(task);
+    this.scaling = actionScaling(task, options.actionBound ?? null);
     this.bounded = this.scaling.bounded;
     this.observation = taskObservation(task);
     this.obsDim = this.observation.dim;

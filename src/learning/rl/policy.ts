@@ -16,6 +16,8 @@ export interface RlPolicy {
   readonly algo: 'ppo' | 'sac';
   readonly obsDim: number;
   readonly actDim: number;
+  /** The action box it was trained with where the task has no control bounds (env.ts: actionScaling). */
+  readonly actionBound: number | null;
   /** Deterministic actions in [-1, 1]^nu, [rows * actDim], for raw observations [rows * obsDim]. */
   act(obs: Float64Array, rows: number): Float64Array;
 }
@@ -23,7 +25,7 @@ export interface RlPolicy {
 /** The policy in closed loop on a task, every instance of a batch at once (divergence-aware, as the MLP's). */
 export function rlEvaluated(name: string, policy: RlPolicy, task: Task): EvaluatedPolicy {
   const observation = taskObservation(task);
-  const scaling = actionScaling(task);
+  const scaling = actionScaling(task, policy.actionBound);
   const { nu } = task.dynamics;
   if (observation.dim !== policy.obsDim || nu !== policy.actDim) {
     throw new RangeError(`rlEvaluated: the ${policy.algo} policy maps ${policy.obsDim} observations to ${policy.actDim} actions; ${task.name} has ${observation.dim} and ${nu}`);

@@ -4,7 +4,8 @@
  *
  *   collect   n_steps per copy with the Gaussian policy a ~ N(mu(s), diag(exp(2 log_std)))
  *             (log std a free parameter, not a function of s); the environment receives a
- *             clipped to [-1, 1] (then scaled onto the control box), the buffer keeps the
+ *             clipped to [-1, 1] (then scaled onto the control box; SB3 clips to the action
+ *             space: no clipping where the controls are unbounded), the buffer keeps the
  *             unclipped a and its log-probability. A time-limit truncation adds
  *             gamma V(s_T) to the last reward (SB3's bootstrap)
  *   estimate  GAE(lambda) advantages and value targets (gae.ts)
@@ -145,7 +146,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
   checkPpoOptions(o);
   const t0 = performance.now();
   const rng = seedStreams(o.seed);
-  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env });
+  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env, actionBound: o.actionBound });
   const { obsDim: od, actDim: nu, numEnvs: N } = env;
   let params: PpoParams = {
     pi: orthogonalMlp(rng.init, [od, ...o.hidden, nu], Math.SQRT2, 0.01),
@@ -155,7 +156,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
   const normalizer = new VecNormalize(od, N, { ...VEC_NORMALIZE_DEFAULTS, normObs: o.normalizeObs, normReward: o.normalizeReward, gamma: o.gamma });
   const rule: UpdateRule = { optimizer: adam({ lr: o.learningRate, eps: o.adamEps }), clipNorm: o.maxGradNorm };
   let state = initTrainState(rule, params);
-  const policy = ppoPolicy(() => params, normalizer, od, nu);
+  const policy = ppoPolicy(() => params, normalizer, od, nu, o.actionBound, env.bounded);
   const curve = new LearningCurve(task, o, rng.evaluation);
 
   const T = o.nSteps;
@@ -184,7 +185,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
         actions[i] = mu[i] + std[j] * z;
         logProbs[Math.floor(i / nu)] += -0.5 * z * z - Math.log(std[j]) - 0.5 * Math.log(2 * Math.PI);
       }
-      const result = env.step(actions.map((a) => Math.min(Math.max(a, -1), 1)));
+      const result = env.step(env.bounded ? actions.map((a) => Math.min(Math.max(a, -1), 1)) : actions);
       const next = normalizer.obs(result.obs);
       const rewards = normalizer.reward(result.rewards, result.truncated);
       result.finalObs.forEach((final, e) => {
@@ -238,16 +239,17 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
   return { algo: 'ppo', policy, curve: curve.points, steps, simulatorCalls: env.counter.steps, updates, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** The deterministic PPO controller: the Gaussian's mean on normalized observations, clipped to [-1, 1]. */
-function ppoPolicy(current: () => PpoParams, normalizer: VecNormalize, obsDim: number, actDim: number): RlPolicy {
+/** The deterministic PPO controller: the Gaussian's mean on normalized observations, clipped to [-1, 1] where the actions are boxed. */
+function ppoPolicy(current: () => PpoParams, normalizer: VecNormalize, obsDim: number, actDim: number, actionBound: number | null, clip: boolean): RlPolicy {
   return {
     algo: 'ppo',
     obsDim,
     actDim,
+    actionBound,
     act(obs, rows) {
       const z = normalizer.obs(obs, false);
       const mu = ppoMean(current(), new ConcreteTensor(z, [rows, obsDim])).toArray();
-      return Float64Array.from(mu, (a) => Math.min(Math.max(a, -1), 1));
+      return clip ? Float64Array.from(mu, (a) => Math.min(Math.max(a, -1), 1)) : Float64Array.from(mu);
     },
   };
 }

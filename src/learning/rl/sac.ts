@@ -151,7 +151,7 @@ function checkSacOptions(o: SacOptions, task: Task): void {
   if (!(o.tau > 0 && o.tau <= 1) || !(o.gamma > 0 && o.gamma <= 1)) throw new RangeError(`trainSac: tau and gamma must lie in (0, 1], got ${o.tau} and ${o.gamma}`);
   if (!(o.learningRate > 0) || !(o.initialEntCoef > 0)) throw new RangeError('trainSac: learningRate and initialEntCoef must be positive');
   if (o.hidden.length === 0 || o.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new RangeError(`trainSac: hidden must list positive layer widths, got [${o.hidden}]`);
-  if (task.dynamics.controlBounds === null) throw new RangeError(`trainSac: ${task.name} has unbounded controls; the tanh-squashed actor needs a control box`);
+  if (task.dynamics.controlBounds === null && o.actionBound === null) throw new RangeError(`trainSac: ${task.name} has unbounded controls; the tanh-squashed actor needs a box (give actionBound)`);
 }
 
 /** Train SAC on `task` for `options.totalSteps` environment steps. */
@@ -160,7 +160,7 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
   checkSacOptions(o, task);
   const t0 = performance.now();
   const rng = seedStreams(o.seed);
-  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env });
+  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env, actionBound: o.actionBound });
   const { obsDim: od, actDim: nu, numEnvs: N } = env;
   const hidden = o.hidden;
   let actor: SacActor = {
@@ -177,7 +177,7 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
   let actorState = initTrainState(actorRule, actor);
   let criticState = initTrainState(criticRule, critics);
   let alphaState = initTrainState(alphaRule, logAlpha);
-  const policy = sacPolicy(() => actor, od, nu);
+  const policy = sacPolicy(() => actor, od, nu, o.actionBound);
   const curve = new LearningCurve(task, o, rng.evaluation);
 
   // The replay buffer, as large as the run needs up to buffer_size; oldest overwritten first.
@@ -252,11 +252,12 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
 }
 
 /** The deterministic SAC controller: tanh(mu(s)). */
-function sacPolicy(current: () => SacActor, obsDim: number, actDim: number): RlPolicy {
+function sacPolicy(current: () => SacActor, obsDim: number, actDim: number, actionBound: number | null): RlPolicy {
   return {
     algo: 'sac',
     obsDim,
     actDim,
+    actionBound,
     act(obs, rows) {
       const { mu } = sacActorHeads(current(), new ConcreteTensor(obs, [rows, obsDim]));
       return Float64Array.from(mu.toArray(), Math.tanh);

@@ -17,6 +17,8 @@ export interface RunOptions {
   numEnvs: number;
   /** gamma_env of the task's problem (1: the OCP as the solver sees it). */
   discount: number;
+  /** The action box [-b, b]^nu of a task without control bounds (null: none; SAC needs one there). */
+  actionBound: number | null;
   /** Environment steps between two points of the learning curve. */
   evalEvery: number;
   /** Instances the curve evaluates on (fixed for the run, drawn from the seed). */
@@ -25,7 +27,7 @@ export interface RunOptions {
   onProgress?: (point: CurvePoint, totalSteps: number) => void;
 }
 
-export const RUN_DEFAULTS: Omit<RunOptions, 'seed' | 'totalSteps'> = { numEnvs: 1, discount: 1, evalEvery: 2000, evalInstances: 10 };
+export const RUN_DEFAULTS: Omit<RunOptions, 'seed' | 'totalSteps'> = { numEnvs: 1, discount: 1, actionBound: null, evalEvery: 2000, evalInstances: 10 };
 
 export interface CurvePoint {
   steps: number;
