@@ -14,6 +14,12 @@
  *             observation encoding of a one-state history (Task.observe), else x; then the
  *             instance's task parameters (Task.condition) where the task has them
  *
+ * With `actionRepeat` k > 1 an action is held for k steps of the dynamics and its reward is the
+ * sum of their stage costs (frame skip: the task's dt = 0.01 pendulum then decides at 20 Hz like
+ * gym's Pendulum-v1, dt = 0.05; learners are known to degrade as the decision step shrinks,
+ * Tallec et al., "Making deep Q-learning methods robust to time discretization", ICML 2019).
+ * Simulator calls count every dynamics step.
+ *
  * Actions live in [-1, 1]^nu and are scaled onto the control box, u = mid + half a (SB3's
  * advice for continuous actions, and what its SAC does internally); a task without control
  * bounds takes u = a. Each finished episode is also scored with the OCP's own objective,
@@ -38,6 +44,8 @@ export interface EnvOptions {
   counter?: SimulatorCounter;
   /** The action box of a task without control bounds (actionScaling); ignored where the task has bounds. */
   actionBound?: number | null;
+  /** Dynamics steps each action is held for (frame skip); 1 by default. */
+  actionRepeat?: number;
 }
 
 export interface StepResult {
@@ -130,6 +138,7 @@ export class TaskEnv {
   readonly actDim: number;
   readonly horizon: number;
   readonly discount: number;
+  readonly actionRepeat: number;
   readonly counter: SimulatorCounter;
   /** Whether the controls are boxed (actions then are scaled from [-1, 1]). */
   readonly bounded: boolean;
@@ -148,6 +157,8 @@ export class TaskEnv {
     const discount = options.discount ?? 1;
     if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`TaskEnv: numEnvs must be a positive integer, got ${numEnvs}`);
     if (!(discount > 0 && discount <= 1)) throw new RangeError(`TaskEnv: discount must lie in (0, 1], got ${discount}`);
+    this.actionRepeat = options.actionRepeat ?? 1;
+    if (!Number.isInteger(this.actionRepeat) || this.actionRepeat < 1) throw new RangeError(`TaskEnv: actionRepeat must be a positive integer, got ${this.actionRepeat}`);
     this.numEnvs = numEnvs;
     this.discount = discount;
     this.counter = options.counter ?? new SimulatorCounter();
@@ -190,19 +201,22 @@ export class TaskEnv {
     if (this.problems.length === 0) throw new RangeError('TaskEnv.step: call reset() first');
     const u = this.control(actions);
     const rewards = new Float64Array(E);
-    const next = new Float64Array(E * nx);
-    const weight = this.discount ** this.t;
-    for (let e = 0; e < E; e++) {
-      const xe = this.x.subarray(e * nx, (e + 1) * nx);
-      const ue = u.subarray(e * nu, (e + 1) * nu);
-      const problem = this.problems[e];
-      const l = problem.stageCost.value(xe, ue, problem.xi);
-      rewards[e] = -l;
-      this.costs[e] += weight * l;
-      this.dynamics.step(xe, ue, next.subarray(e * nx, (e + 1) * nx));
+    // The action is held for actionRepeat steps of the dynamics (fewer at the horizon); the reward sums their stage costs.
+    for (let r = 0; r < this.actionRepeat && this.t < this.horizon; r++) {
+      const next = new Float64Array(E * nx);
+      const weight = this.discount ** this.t;
+      for (let e = 0; e < E; e++) {
+        const xe = this.x.subarray(e * nx, (e + 1) * nx);
+        const ue = u.subarray(e * nu, (e + 1) * nu);
+        const problem = this.problems[e];
+        const l = problem.stageCost.value(xe, ue, problem.xi);
+        rewards[e] -= l;
+        this.costs[e] += weight * l;
+        this.dynamics.step(xe, ue, next.subarray(e * nx, (e + 1) * nx));
+      }
+      this.x = next;
+      this.t++;
     }
-    this.x = next;
-    this.t++;
     if (this.t < this.horizon) {
       return { obs: this.observe(this.x, this.instances), rewards, truncated: new Array<boolean>(E).fill(false), finalObs: new Array(E).fill(null), finishedCosts: [] };
     }

@@ -18,11 +18,13 @@ export interface RlPolicy {
   readonly actDim: number;
   /** The action box it was trained with where the task has no control bounds (env.ts: actionScaling). */
   readonly actionBound: number | null;
+  /** Dynamics steps each action is held for (env.ts). */
+  readonly actionRepeat: number;
   /** Deterministic actions in [-1, 1]^nu, [rows * actDim], for raw observations [rows * obsDim]. */
   act(obs: Float64Array, rows: number): Float64Array;
 }
 
-/** The policy in closed loop on a task, every instance of a batch at once (divergence-aware, as the MLP's). */
+/** The policy in closed loop on a task, every instance of a batch at once (divergence-aware, as the MLP's), each action held for its actionRepeat steps. */
 export function rlEvaluated(name: string, policy: RlPolicy, task: Task): EvaluatedPolicy {
   const observation = taskObservation(task);
   const scaling = actionScaling(task, policy.actionBound);
@@ -37,9 +39,12 @@ export function rlEvaluated(name: string, policy: RlPolicy, task: Task): Evaluat
       let x: Tensor = x0;
       const xs: Tensor[] = [x];
       const us: Tensor[] = [];
+      let u = tensor(new Array(B * nu).fill(0), [B, nu]);
       for (let t = 0; t < T; t++) {
-        const obs = observation.observe(x.concrete().data as Float64Array, instances);
-        const u = tensor(scaling.control(policy.act(obs, B)), [B, nu]);
+        if (t % policy.actionRepeat === 0) {
+          const obs = observation.observe(x.concrete().data as Float64Array, instances);
+          u = tensor(scaling.control(policy.act(obs, B)), [B, nu]);
+        }
         us.push(u);
         x = step(x, u);
         xs.push(x);

@@ -146,7 +146,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
   checkPpoOptions(o);
   const t0 = performance.now();
   const rng = seedStreams(o.seed);
-  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env, actionBound: o.actionBound });
+  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env, actionBound: o.actionBound, actionRepeat: o.actionRepeat });
   const { obsDim: od, actDim: nu, numEnvs: N } = env;
   let params: PpoParams = {
     pi: orthogonalMlp(rng.init, [od, ...o.hidden, nu], Math.SQRT2, 0.01),
@@ -156,7 +156,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
   const normalizer = new VecNormalize(od, N, { ...VEC_NORMALIZE_DEFAULTS, normObs: o.normalizeObs, normReward: o.normalizeReward, gamma: o.gamma });
   const rule: UpdateRule = { optimizer: adam({ lr: o.learningRate, eps: o.adamEps }), clipNorm: o.maxGradNorm };
   let state = initTrainState(rule, params);
-  const policy = ppoPolicy(() => params, normalizer, od, nu, o.actionBound, env.bounded);
+  const policy = ppoPolicy(() => params, normalizer, od, nu, o.actionBound, o.actionRepeat, env.bounded);
   const curve = new LearningCurve(task, o, rng.evaluation);
 
   const T = o.nSteps;
@@ -240,12 +240,13 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
 }
 
 /** The deterministic PPO controller: the Gaussian's mean on normalized observations, clipped to [-1, 1] where the actions are boxed. */
-function ppoPolicy(current: () => PpoParams, normalizer: VecNormalize, obsDim: number, actDim: number, actionBound: number | null, clip: boolean): RlPolicy {
+function ppoPolicy(current: () => PpoParams, normalizer: VecNormalize, obsDim: number, actDim: number, actionBound: number | null, actionRepeat: number, clip: boolean): RlPolicy {
   return {
     algo: 'ppo',
     obsDim,
     actDim,
     actionBound,
+    actionRepeat,
     act(obs, rows) {
       const z = normalizer.obs(obs, false);
       const mu = ppoMean(current(), new ConcreteTensor(z, [rows, obsDim])).toArray();

@@ -160,7 +160,7 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
   checkSacOptions(o, task);
   const t0 = performance.now();
   const rng = seedStreams(o.seed);
-  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env, actionBound: o.actionBound });
+  const env = new TaskEnv(task, { numEnvs: o.numEnvs, discount: o.discount, rng: rng.env, actionBound: o.actionBound, actionRepeat: o.actionRepeat });
   const { obsDim: od, actDim: nu, numEnvs: N } = env;
   const hidden = o.hidden;
   let actor: SacActor = {
@@ -177,7 +177,7 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
   let actorState = initTrainState(actorRule, actor);
   let criticState = initTrainState(criticRule, critics);
   let alphaState = initTrainState(alphaRule, logAlpha);
-  const policy = sacPolicy(() => actor, od, nu, o.actionBound);
+  const policy = sacPolicy(() => actor, od, nu, o.actionBound, o.actionRepeat);
   const curve = new LearningCurve(task, o, rng.evaluation);
 
   // The replay buffer, as large as the run needs up to buffer_size; oldest overwritten first.
@@ -252,12 +252,13 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
 }
 
 /** The deterministic SAC controller: tanh(mu(s)). */
-function sacPolicy(current: () => SacActor, obsDim: number, actDim: number, actionBound: number | null): RlPolicy {
+function sacPolicy(current: () => SacActor, obsDim: number, actDim: number, actionBound: number | null, actionRepeat: number): RlPolicy {
   return {
     algo: 'sac',
     obsDim,
     actDim,
     actionBound,
+    actionRepeat,
     act(obs, rows) {
       const { mu } = sacActorHeads(current(), new ConcreteTensor(obs, [rows, obsDim]));
       return Float64Array.from(mu.toArray(), Math.tanh);

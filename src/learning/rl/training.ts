@@ -11,7 +11,7 @@ import { type RlPolicy, policyCosts } from './policy.js';
 
 export interface RunOptions {
   seed: number;
-  /** Environment steps of the whole run (all copies together: SB3's total_timesteps). */
+  /** Environment steps (decisions) of the whole run, all copies together: SB3's total_timesteps. */
   totalSteps: number;
   /** Copies of the environment stepped together (SB3's n_envs). */
   numEnvs: number;
@@ -19,15 +19,19 @@ export interface RunOptions {
   discount: number;
   /** The action box [-b, b]^nu of a task without control bounds (null: none; SAC needs one there). */
   actionBound: number | null;
+  /** Dynamics steps each action is held for (env.ts); 1: every step decides. */
+  actionRepeat: number;
   /** Environment steps between two points of the learning curve. */
   evalEvery: number;
-  /** Instances the curve evaluates on (fixed for the run, drawn from the seed). */
+  /** Instances the curve evaluates on (fixed for the run, drawn from the seed)... */
   evalInstances: number;
+  /** ...or these (an experiment's held-out tasks, so that the curve ends at the final evaluation's cost). */
+  evalTasks?: readonly TaskInstance[];
   /** Called at every curve point; may throw to stop the run (the harness's Ctrl-C). */
   onProgress?: (point: CurvePoint, totalSteps: number) => void;
 }
 
-export const RUN_DEFAULTS: Omit<RunOptions, 'seed' | 'totalSteps'> = { numEnvs: 1, discount: 1, actionBound: null, evalEvery: 2000, evalInstances: 10 };
+export const RUN_DEFAULTS: Omit<RunOptions, 'seed' | 'totalSteps'> = { numEnvs: 1, discount: 1, actionBound: null, actionRepeat: 1, evalEvery: 2000, evalInstances: 10 };
 
 export interface CurvePoint {
   steps: number;
@@ -73,7 +77,8 @@ export class LearningCurve {
   private readonly t0 = performance.now();
 
   constructor(private readonly task: Task, private readonly options: RunOptions, rng: Rng) {
-    this.instances = Array.from({ length: options.evalInstances }, () => task.sampleInstance(rng));
+    this.instances = options.evalTasks !== undefined ? [...options.evalTasks] : Array.from({ length: options.evalInstances }, () => task.sampleInstance(rng));
+    if (this.instances.length === 0) throw new RangeError('LearningCurve: no instances to evaluate on');
   }
 
   /** Training episodes' scores as they finish. */

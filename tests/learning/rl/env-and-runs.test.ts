@@ -74,6 +74,27 @@ describe(`the RL environment (seed ${SEED})`, () => {
     expect(() => env.step([0, 0])).toThrow(RangeError);
   });
 
+  it('with actionRepeat k an action holds for k dynamics steps: summed rewards, k calls per step, T / k steps per episode', () => {
+    const task = taskByName('lqr');
+    const [plain, repeated] = [1, 2].map((k) => new TaskEnv(task, { rng: new Rng(SEED), actionRepeat: k }));
+    plain.reset();
+    repeated.reset();
+    const a = [0.5, -0.25];
+    let steps = 0;
+    let result;
+    do {
+      const one = plain.step(a);
+      const two = plain.step(a);
+      result = repeated.step(a);
+      steps++;
+      expect(result.rewards[0]).toBeCloseTo(one.rewards[0] + two.rewards[0], 12);
+      if (result.truncated[0]) expect(result.finishedCosts[0]).toBeCloseTo(two.finishedCosts[0], 10);
+    } while (!result.truncated[0]);
+    expect(steps).toBe(task.horizon / 2);
+    expect(repeated.counter.steps).toBe(task.horizon);
+    expect(() => new TaskEnv(task, { rng: new Rng(0), actionRepeat: 0 })).toThrow(RangeError);
+  });
+
   it('the discounted score weights stage t by gamma^t and the terminal cost by gamma^T', () => {
     const task = taskByName('lqr');
     const problem = task.problem(task.sampleInstance(new Rng(SEED)));
