@@ -3,8 +3,9 @@
  * together (stable-baselines3's VecEnv, which auto-resets a finished copy):
  *
  *   reset     x_0 from the task's instance distribution (`sampleInstance`)
- *   step      x_{t+1} = f(x_t, u_t) with the task's compiled dynamics (counted in a
- *             SimulatorCounter), u_t = the action mapped onto the control box
+ *   step      x_{t+1} = f(x_t, u_t) with the task's compiled dynamics, counted as simulator
+ *             calls the way the consensus experiments count them (consensus/simulator.ts),
+ *             u_t = the action mapped onto the control box
  *   reward    r_t = -l(x_t, u_t, xi), minus the task's stage cost
  *   end       at the horizon T, as a time limit (gym's TimeLimit "truncation"): the learners
  *             bootstrap from the value of x_T instead of treating x_T as terminal, as SB3 does
@@ -28,10 +29,9 @@
  * the learning curves and the comparison with the solver report.
  */
 import { Rng, type Tensor, reshape, tensor } from '../../autodiff/index.js';
-import type { DiscreteDynamics } from '../../dynamics/index.js';
 import { type OcpProblem, trajectoryCost } from '../../ocp/index.js';
 import type { Task, TaskInstance } from '../../tasks/index.js';
-import { SimulatorCounter, countingDynamics } from '../simulator-counter.js';
+import { CountingDynamics } from '../consensus/simulator.js';
 
 export interface EnvOptions {
   /** Copies stepped together. Default 1. */
@@ -40,8 +40,6 @@ export interface EnvOptions {
   discount?: number;
   /** Draws the instances of every reset. */
   rng: Rng;
-  /** Where the simulator calls go; a fresh counter by default. */
-  counter?: SimulatorCounter;
   /** The action box of a task without control bounds (actionScaling); ignored where the task has bounds. */
   actionBound?: number | null;
   /** Dynamics steps each action is held for (frame skip); 1 by default. */
@@ -139,10 +137,10 @@ export class TaskEnv {
   readonly horizon: number;
   readonly discount: number;
   readonly actionRepeat: number;
-  readonly counter: SimulatorCounter;
+  /** The task's dynamics with the simulator-call counter of the consensus experiments (their Fig. 3-5 axis): every step goes through it. */
+  readonly dynamics: CountingDynamics;
   /** Whether the controls are boxed (actions then are scaled from [-1, 1]). */
   readonly bounded: boolean;
-  private readonly dynamics: DiscreteDynamics;
   private readonly scaling: ReturnType<typeof actionScaling>;
   private readonly rng: Rng;
   private readonly observation: TaskObservation;
@@ -161,8 +159,7 @@ export class TaskEnv {
     if (!Number.isInteger(this.actionRepeat) || this.actionRepeat < 1) throw new RangeError(`TaskEnv: actionRepeat must be a positive integer, got ${this.actionRepeat}`);
     this.numEnvs = numEnvs;
     this.discount = discount;
-    this.counter = options.counter ?? new SimulatorCounter();
-    this.dynamics = countingDynamics(task.dynamics, this.counter);
+    this.dynamics = new CountingDynamics(task.dynamics);
     this.rng = options.rng;
     this.horizon = task.horizon;
     this.actDim = task.dynamics.nu;
@@ -172,6 +169,11 @@ export class TaskEnv {
     this.obsDim = this.observation.dim;
     this.x = new Float64Array(numEnvs * task.dynamics.nx);
     this.costs = new Float64Array(numEnvs);
+  }
+
+  /** Simulator calls so far (dynamics steps; a model-free learner takes no Jacobians). */
+  get simulatorCalls(): number {
+    return this.dynamics.calls.steps;
   }
 
   /** The controls of actions [numEnvs * nu] in [-1, 1]. */

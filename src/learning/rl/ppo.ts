@@ -169,7 +169,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
   let starts = new Float64Array(N).fill(1);
   let steps = 0;
   let updates = 0;
-  curve.maybeRecord(0, env.counter, policy);
+  curve.maybeRecord(0, env.simulatorCalls, policy);
   while (steps < o.totalSteps) {
     // Collect n_steps per copy with the current policy.
     const std = params.logStd.toArray().map(Math.exp);
@@ -204,7 +204,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
       starts = Float64Array.from(result.truncated, (d) => (d ? 1 : 0));
       steps += N;
       curve.episodes(result.finishedCosts);
-      curve.maybeRecord(steps, env.counter, policy);
+      curve.maybeRecord(steps, env.simulatorCalls, policy);
     }
     const lastValues = Float64Array.from(ppoValue(params, new ConcreteTensor(obs, [N, od])).toArray());
     const { advantages, returns } = computeGae({
@@ -236,7 +236,7 @@ export function trainPpo(task: Task, options: Partial<PpoOptions> & { seed: numb
       }
     }
   }
-  return { algo: 'ppo', policy, curve: curve.points, steps, simulatorCalls: env.counter.steps, updates, seconds: (performance.now() - t0) / 1000 };
+  return { algo: 'ppo', policy, curve: curve.points, steps, simulatorCalls: env.simulatorCalls, updates, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The deterministic PPO controller: the Gaussian's mean on normalized observations, clipped to [-1, 1] where the actions are boxed. */

@@ -190,7 +190,7 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
   let obs = env.reset();
   let steps = 0;
   let updates = 0;
-  curve.maybeRecord(0, env.counter, policy);
+  curve.maybeRecord(0, env.simulatorCalls, policy);
   while (steps < o.totalSteps) {
     let actions: Float64Array;
     if (steps < o.learningStarts) {
@@ -246,9 +246,9 @@ export function trainSac(task: Task, options: Partial<SacOptions> & { seed: numb
         updates++;
       }
     }
-    curve.maybeRecord(steps, env.counter, policy);
+    curve.maybeRecord(steps, env.simulatorCalls, policy);
   }
-  return { algo: 'sac', policy, curve: curve.points, steps, simulatorCalls: env.counter.steps, updates, seconds: (performance.now() - t0) / 1000 };
+  return { algo: 'sac', policy, curve: curve.points, steps, simulatorCalls: env.simulatorCalls, updates, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The deterministic SAC controller: tanh(mu(s)). */

@@ -6,7 +6,6 @@
 import { Rng } from '../../autodiff/index.js';
 import type { Task, TaskInstance } from '../../tasks/index.js';
 import { stats } from '../evaluate.js';
-import type { SimulatorCounter } from '../simulator-counter.js';
 import { type RlPolicy, policyCosts } from './policy.js';
 
 export interface RunOptions {
@@ -87,13 +86,13 @@ export class LearningCurve {
   }
 
   /** Record a point if `steps` reached the next one (and at step 0). */
-  maybeRecord(steps: number, counter: SimulatorCounter, policy: RlPolicy): void {
+  maybeRecord(steps: number, simulatorCalls: number, policy: RlPolicy): void {
     if (steps < this.next) return;
     const costs = policyCosts(policy, this.task, this.instances, this.options.discount);
     const s = stats(costs);
     const point: CurvePoint = {
       steps,
-      simulatorCalls: counter.steps,
+      simulatorCalls,
       evalCost: s.mean,
       evalCostMedian: s.median,
       trainCost: this.pending.length === 0 ? null : this.pending.reduce((a, b) => a + b, 0) / this.pending.length,

@@ -11,7 +11,6 @@ import { TaskEnv, actionScaling, discountedCost, taskObservation } from '../../.
 import { trainPpo } from '../../../src/learning/rl/ppo.js';
 import { rlEvaluated } from '../../../src/learning/rl/policy.js';
 import { trainSac } from '../../../src/learning/rl/sac.js';
-import { SimulatorCounter, countingDynamics } from '../../../src/learning/simulator-counter.js';
 import { trajectoryCost } from '../../../src/ocp/index.js';
 import { taskByName } from '../../../src/tasks/index.js';
 
@@ -20,8 +19,7 @@ const SEED = 2029;
 describe(`the RL environment (seed ${SEED})`, () => {
   it('steps the task: reward -l(x, u), the OCP cost at the horizon, truncation, new instances, counted calls', () => {
     const task = taskByName('lqr');
-    const counter = new SimulatorCounter();
-    const env = new TaskEnv(task, { numEnvs: 2, rng: new Rng(SEED), counter });
+    const env = new TaskEnv(task, { numEnvs: 2, rng: new Rng(SEED) });
     const instances = ((rng) => [task.sampleInstance(rng), task.sampleInstance(rng)])(new Rng(SEED));
     const obs0 = env.reset();
     expect(Array.from(obs0)).toEqual([...instances[0].x0, ...instances[1].x0]);
@@ -47,7 +45,8 @@ describe(`the RL environment (seed ${SEED})`, () => {
       expect(result.truncated).toEqual(new Array(2).fill(t === task.horizon - 1));
       last = result;
     }
-    expect(counter.steps).toBe(2 * task.horizon);
+    expect(env.simulatorCalls).toBe(2 * task.horizon);
+    expect(env.dynamics.calls.jacobians).toBe(0);
     for (const e of [0, 1]) {
       expect(last!.finishedCosts[e]).toBeCloseTo(trajectoryCost(task.problem(instances[e]), xs[e], us[e]), 10);
       expect(Array.from(last!.finalObs[e]!)).toEqual(Array.from(xs[e][task.horizon]).map((v) => expect.closeTo(v, 12)));
@@ -91,7 +90,7 @@ describe(`the RL environment (seed ${SEED})`, () => {
       if (result.truncated[0]) expect(result.finishedCosts[0]).toBeCloseTo(two.finishedCosts[0], 10);
     } while (!result.truncated[0]);
     expect(steps).toBe(task.horizon / 2);
-    expect(repeated.counter.steps).toBe(task.horizon);
+    expect(repeated.simulatorCalls).toBe(task.horizon);
     expect(() => new TaskEnv(task, { rng: new Rng(0), actionRepeat: 0 })).toThrow(RangeError);
   });
 
@@ -111,18 +110,6 @@ describe(`the RL environment (seed ${SEED})`, () => {
     for (let t = 0; t < task.horizon; t++) expected += g ** t * problem.stageCost.value(xs[t], us[t], problem.xi);
     expect(discountedCost(problem, xs, us, g)).toBeCloseTo(expected, 10);
     expect(discountedCost(problem, xs, us, 1)).toBe(trajectoryCost(problem, xs, us));
-  });
-
-  it('countingDynamics counts steps and Jacobians and changes nothing', () => {
-    const task = taskByName('pendulum');
-    const counter = new SimulatorCounter();
-    const counted = countingDynamics(task.dynamics, counter);
-    const [a, b] = [new Float64Array(2), new Float64Array(2)];
-    counted.step([3, 0.1], [2], a);
-    task.dynamics.step([3, 0.1], [2], b);
-    expect(Array.from(a)).toEqual(Array.from(b));
-    counted.jacobians([3, 0.1], [2], new Float64Array(4), new Float64Array(2));
-    expect([counter.steps, counter.jacobians, counter.total]).toEqual([1, 1, 2]);
   });
 });
 
