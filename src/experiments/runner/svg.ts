@@ -152,3 +152,30 @@ export function stroboscope(title: string, xLabel: string, yLabel: string, poses
   }).join('\n');
   return frame(title, xLabel, yLabel, xr, yr, body, []);
 }
+
+/** A colour for t in [0, 1] on a dark-blue to yellow ramp (viridis's endpoints and midpoints). */
+function ramp(t: number): string {
+  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const u = Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1) * (stops.length - 1);
+  const k = Math.min(Math.floor(u), stops.length - 2);
+  const c = stops[k].map((a, i) => Math.round(a + (stops[k + 1][i] - a) * (u - k)));
+  return `rgb(${c.join(',')})`;
+}
+
+/**
+ * A heat map of values on a regular grid: values[j][i] at (xs[i], ys[j]); the legend gives
+ * the colours of the smallest, middle and largest value.
+ */
+export function heatmap(title: string, xLabel: string, yLabel: string, xs: number[], ys: number[], values: number[][]): string {
+  if (values.length !== ys.length || values.some((row) => row.length !== xs.length)) throw new RangeError(`heatmap: values must be ${ys.length} rows of ${xs.length}`);
+  const finite = values.flat().filter(Number.isFinite);
+  const [lo, hi] = finite.length ? [Math.min(...finite), Math.max(...finite)] : [0, 1];
+  const edges = (c: number[]) => c.map((v, i) => [i === 0 ? v - (c[1] - v) / 2 : (c[i - 1] + v) / 2, i === c.length - 1 ? v + (v - c[i - 1]) / 2 : (v + c[i + 1]) / 2]);
+  const ex = edges(xs);
+  const ey = edges(ys);
+  const body = values.map((row, j) => row.map((v, i) =>
+    `<polygon points="__X(${ex[i][0]}),__Y(${ey[j][0]}) __X(${ex[i][1]}),__Y(${ey[j][0]}) __X(${ex[i][1]}),__Y(${ey[j][1]}) __X(${ex[i][0]}),__Y(${ey[j][1]})" fill="${ramp((v - lo) / (hi - lo || 1))}"/>`).join('')).join('\n');
+  const label = (v: number) => Number(v.toPrecision(3)).toString();
+  const legend = [lo, (lo + hi) / 2, hi].map((v) => ({ name: label(v), color: ramp((v - lo) / (hi - lo || 1)) }));
+  return frame(title, xLabel, yLabel, [ex[0][0], ex[ex.length - 1][1]], [ey[0][0], ey[ey.length - 1][1]], body, legend);
+}

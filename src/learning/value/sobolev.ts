@@ -53,8 +53,8 @@ export interface ValueTrainOptions {
   /** Weight of the gradient term; 0 for classical regression. */
   alpha: number;
   rng: Rng;
-  /** After each epoch: the mean total loss over its batches. */
-  onEpoch?: (epoch: number, loss: number) => void;
+  /** After each epoch: the mean total loss over its batches, and the network's weights then. */
+  onEpoch?: (epoch: number, loss: number, params: MLPParams) => void;
 }
 
 function checkDataset(net: ValueNetwork, data: ValueDataset): void {
@@ -89,7 +89,7 @@ export function trainValueNetwork(net: ValueNetwork, data: ValueDataset, options
       state = applyGradients(update, state, grads).state;
       total += loss.item() * index.length;
     }
-    options.onEpoch?.(epoch, total / count);
+    options.onEpoch?.(epoch, total / count, state.params);
   }
   return { ...net, params: state.params };
 }
