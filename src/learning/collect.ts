@@ -7,12 +7,12 @@
  * Jacobians at the solution (for the chained derivative targets, eq. 2 and 7).
  *
  * Solves go through a `TrajectorySolver`: the worker pool (parallel, for collection and
- * evaluation) or this thread (tests). Both run the same job (workers/jobs.ts) on the same
+ * evaluation), a job queue served by other machines (workers/queue.ts), or this thread (tests). Both run the same job (workers/jobs.ts) on the same
  * task instance, so they give the same solutions.
  */
 import type { InitialGuess, OcpSolution } from '../ocp/index.js';
 import type { Task, TaskInstance } from '../tasks/index.js';
-import { type JobPool, solveInstance } from './workers/jobs.js';
+import { type SolveBackend, solveInstance } from './workers/jobs.js';
 
 export interface SolvedTrajectory {
   instance: TaskInstance;
@@ -32,12 +32,12 @@ export interface TrajectorySolver {
   solve(instance: TaskInstance, guess?: InitialGuess): Promise<OcpSolution>;
 }
 
-/** Solves of `task`'s instances with `options` (n_max...), on the worker pool or, without one, on this thread. */
-export function taskSolver(task: Task, options: SolveOptions, pool?: JobPool): TrajectorySolver {
+/** Solves of `task`'s instances with `options` (n_max...), on a backend (the worker pool, a job queue) or, without one, on this thread. */
+export function taskSolver(task: Task, options: SolveOptions, backend?: SolveBackend): TrajectorySolver {
   return {
     solve(instance, guess) {
       const job = { task: task.name, instance, guess, options };
-      return pool ? pool.solve(job) : Promise.resolve(solveInstance({ kind: 'solve', ...job }));
+      return backend ? backend.solve(job) : Promise.resolve(solveInstance({ kind: 'solve', ...job }));
     },
   };
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { METHODS, type Method, type TrainingSettings } from '../../learning/methods.js';
+import { parseRedisUrl } from '../../learning/workers/queue.js';
 import { TASK_NAMES, taskByName } from '../../tasks/index.js';
 
 /** The protocol: which runs an experiment makes, with which policies. */
@@ -58,6 +59,11 @@ export interface ExperimentConfig extends Protocol, TrainingSettings {
   task: string;
   /** Worker threads (0: one per core). */
   workers: number;
+  /**
+   * A job queue for the solves (redis://HOST:PORT; workers started with src/experiments/worker.ts),
+   * or null for this process's worker threads. Training always runs here.
+   */
+  queue: string | null;
   out: string;
   /**
    * last: delete a training's checkpoint once it has finished, keep the policies (what
@@ -111,10 +117,13 @@ Writes config.json, results.json, results.md and SVG plots.
   --batch N            diffusion batch size (default ${d.diffusionBatch})
   --max-iterations N   solver cap n_max (default ${d.maxIterations})
   --workers N          worker threads for solves and for training (default: cores)
+  --queue redis://HOST:PORT
+                       solve on a job queue instead, served by workers on any machine
+                       (npx tsx src/experiments/worker.ts --queue URL); training stays here
   --out DIR            output folder (default runs/${spec.name}/<timestamp>); it must be new or empty
   --force              write into a non-empty --out folder, deleting the previous run's files there
   --resume DIR         continue the interrupted run in DIR with its own configuration (--workers
-                       may change): finished trainings are loaded, an interrupted one continues
+                       and --queue may change): finished trainings are loaded, an interrupted one continues
                        from its last checkpoint, the rest is recomputed; same results as a run
                        that was never interrupted
   --keep-checkpoints last|all|none
@@ -165,6 +174,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
       batch: { type: 'string' },
       'max-iterations': { type: 'string' },
       workers: { type: 'string' },
+      queue: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
       resume: { type: 'string' },
@@ -180,10 +190,12 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
   });
   if (f.help) return null;
   const workers = f.workers === undefined ? 0 : positiveInteger(f.workers, 'workers');
+  const queue = f.queue ?? null;
+  if (queue !== null) parseRedisUrl(queue);
   if (f.resume !== undefined) {
-    const others = Object.entries(f).filter(([k, v]) => !['resume', 'workers'].includes(k) && v !== undefined && v !== false);
+    const others = Object.entries(f).filter(([k, v]) => !['resume', 'workers', 'queue'].includes(k) && v !== undefined && v !== false);
     if (others.length > 0) throw new RangeError(`--resume continues a run with its own configuration: drop --${others.map(([k]) => k).join(', --')}`);
-    return { config: { ...readSavedConfig(spec, f.resume), workers, out: f.resume }, mode: 'resume' };
+    return { config: { ...readSavedConfig(spec, f.resume), workers, queue, out: f.resume }, mode: 'resume' };
   }
   if (f.full && f.quick) throw new RangeError('--full and --quick: choose one');
   const base: Protocol = { ...spec.defaults, ...(f.full ? spec.full : {}), ...(f.quick ? spec.quick : {}) };
@@ -234,6 +246,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
     mlpLr: 1e-3,
     ...(f['unet-dims'] === undefined ? {} : { unetDownDims: integers(f['unet-dims'], 'unet-dims') }),
     workers,
+    queue,
     out: f.out ?? join('runs', spec.name, stamp),
     keepCheckpoints: keep as KeepCheckpoints,
   };

@@ -22,7 +22,8 @@ import {
   METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, type TrainingTrajectory, mlpFromArtifact,
 } from '../../learning/methods.js';
 import { diffusionEvaluated, mlpEvaluated } from '../../learning/policies.js';
-import { JobPool } from '../../learning/workers/jobs.js';
+import { JobPool, type SolveBackend } from '../../learning/workers/jobs.js';
+import { QueueBackend } from '../../learning/workers/queue.js';
 import { type Task, taskByName } from '../../tasks/index.js';
 import { type ExperimentConfig, type ExperimentSpec, type StartMode, helpText, parseConfig } from './config.js';
 import { INTERRUPTED_EXIT_CODE, Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
@@ -123,11 +124,23 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
   const task = taskByName(config.task);
   prepareFolder(config.out, mode);
   const pool = new JobPool(config.workers || undefined);
+  // Solves go to the job queue when one is given (a dead queue stops the run here, before any work).
+  let solves: SolveBackend = pool;
+  if (config.queue) {
+    console.log(`solves go to the job queue at ${config.queue}`);
+    solves = await QueueBackend.connect(config.queue).catch(async (error: unknown) => {
+      await pool.close();
+      throw error;
+    });
+  }
   if (mode === 'resume') console.log(`resuming the run in ${config.out}`);
   else atomicWrite(join(config.out, 'config.json'), `${JSON.stringify({ ...config, provenance: provenance(config, task, pool.size) }, null, 2)}\n`);
-  const solver = taskSolver(task, { maxIterations: config.maxIterations, history: false }, pool);
+  const solver = taskSolver(task, { maxIterations: config.maxIterations, history: false }, solves);
   const results: ExperimentResults = { config, seeds: [], started: new Date().toISOString(), finished: null, interrupted: false };
-  onInterrupt = () => void pool.abort(new Interrupted());
+  onInterrupt = () => {
+    void pool.abort(new Interrupted());
+    if (solves !== pool) void solves.abort(new Interrupted());
+  };
   try {
     for (const seed of config.seeds) {
       const rng = new Rng(seed);
@@ -180,6 +193,7 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
   } finally {
     onInterrupt = () => {};
     await pool.close();
+    if (solves !== pool) await solves.close();
   }
   results.finished = new Date().toISOString();
   writeReport(config.out, task, results);

@@ -26,6 +26,18 @@ export interface TrainJob {
 }
 
 export type Job = SolveJob | TrainJob;
+
+/**
+ * Where solve jobs run: the worker threads of this process (`JobPool`, the default) or a job
+ * queue that workers on other machines serve (`QueueBackend`, queue.ts). Either gives the
+ * same solutions, since a job is data and its solve deterministic.
+ */
+export interface SolveBackend {
+  solve(job: Omit<SolveJob, 'kind'>): Promise<OcpSolution>;
+  /** Reject the pending solves with `reason` and stop. */
+  abort(reason: Error): Promise<void>;
+  close(): Promise<void>;
+}
 export type JobResult = OcpSolution | TrainedArtifact;
 
 export function solveInstance(job: SolveJob): OcpSolution {
@@ -50,7 +62,7 @@ export function runJob(job: Job, report: ProgressReport = () => {}): JobResult {
 }
 
 /** The worker pool with one method per job kind. */
-export class JobPool {
+export class JobPool implements SolveBackend {
   private readonly pool: WorkerPool<Job, JobResult, TrainingProgress>;
 
   constructor(size?: number) {
