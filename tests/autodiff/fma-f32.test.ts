@@ -156,5 +156,28 @@ describe(`float32 kernels, fused and plain, within the dot-product bound (fast-c
         params,
       );
     });
+    it(`conv1dWeightAdjoint with 8-channel one-tap tiles (O a multiple of 8, K = 5 or 9), ${fused ? 'fused' : 'plain'}`, () => {
+      setFusedMultiplyAdd(fused);
+      fc.assert(fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }), inChannels: fc.integer({ min: 1, max: 6 }), outChannels: fc.constantFrom(8, 16, 24),
+          inLength: fc.integer({ min: 4, max: 20 }), kernelSize: fc.constantFrom(5, 9), padding: fc.integer({ min: 0, max: 4 }), seed: fc.integer(),
+        }).map((r) => ({ ...r, stride: 1, dilation: 1, outLength: conv1dOutLength(r.inLength, r.kernelSize, 1, r.padding, 1) }))
+          .filter((r) => r.outLength >= 4),
+        (r) => {
+          const g: Conv1dGeometry = r;
+          const { batch: B, inChannels: I, outChannels: O, inLength: L, outLength: T, kernelSize: K } = g;
+          const x = randomF32(B * I * L, r.seed);
+          const dy = randomF32(B * O * T, r.seed + 2);
+          const want = new Float64Array(O * I * K);
+          const scale = new Float64Array(O * I * K);
+          conv1dWeightAdjointReference(f64(x), f64(dy), want, g);
+          conv1dWeightAdjointReference(abs(x), abs(dy), scale, g);
+          const got = new Float32Array(O * I * K).fill(NaN);
+          conv1dWeightAdjoint(x, dy, got, g);
+          expectWithinBound(got, want, scale, B * T, `conv1dWeightAdjoint ${JSON.stringify(r)}`);
+        },
+      ), params);
+    });
   }
 });

@@ -298,8 +298,10 @@ export function conv1dWeightAdjointWindow(x: Floats, dy: Floats, out: Floats, g:
   const B = e.bytes;
   for (let j0 = 0; j0 < K; j0 += WGRAD_TAPS) {
     const n = Math.min(WGRAD_TAPS, K - j0);
-    wasmWgrad(n, f32)!(
-      dp.byteOffset, xp.byteOffset + j0 * B, c2.byteOffset, batch, I, oPairs, tPad / lanes,
+    // A single tap left (K = 5 = 4 + 1) runs on tiles of 8 output channels where O allows: same sums, same layout.
+    const rows8 = n === 1 && O % 8 === 0;
+    wasmWgrad(n, f32, rows8)!(
+      dp.byteOffset, xp.byteOffset + j0 * B, c2.byteOffset, batch, I, rows8 ? O / 8 : oPairs, tPad / lanes,
       tPad * B, O * tPad * B, rowLen * B, I * rowLen * B,
     );
     // c2[(((i * oPairs + p) * 2 + h) * n + j) * lanes + lane] holds partial sums of dW[2p + h, i, j0 + j].

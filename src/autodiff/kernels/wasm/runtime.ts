@@ -21,7 +21,7 @@ import { type MishExports, mishFunctions } from './mish.js';
 import { type PackExport, packFunction, packRunsFunction } from './pack.js';
 import { type PadExport, padFunction } from './pad.js';
 import { relaxedSimdAvailable } from './relaxed.js';
-import { type WgradExport, wgradF32FmaFunctions, wgradF32Functions, wgradFunctions } from './wgrad.js';
+import { type WgradExport, wgradF32FmaFunctions, wgradF32Functions, wgradFunctions, wgradRows8Functions } from './wgrad.js';
 import {
   type WindowExport, windowF32FmaFunction, windowF32Function, windowF32NarrowFmaFunction, windowF32NarrowFunction, windowFunction,
 } from './window.js';
@@ -50,8 +50,11 @@ interface Engine {
   /** wgrad[N - 1]: the weight-adjoint kernel with N taps per tile. */
   wgrad: WgradExport[];
   wgradF32: WgradExport[];
+  /** The 8 x 1 weight-adjoint tiles (wgradRows8Function). */
+  wgradRows8: WgradExport;
+  wgradF32Rows8: WgradExport;
   /** The fused multiply-add variants of the float32 kernels, or null without relaxed SIMD. */
-  fma: { windowF32: WindowExport; windowF32Narrow: WindowExport; wgradF32: WgradExport[] } | null;
+  fma: { windowF32: WindowExport; windowF32Narrow: WindowExport; wgradF32: WgradExport[]; wgradF32Rows8: WgradExport } | null;
   pad: PadExport;
   pack: { panels: PackExport; runs: PackExport };
   mish: MishExports;
@@ -69,8 +72,8 @@ function load(): Engine | null {
     if (wasm === undefined) throw new Error('no WebAssembly');
     const memory = new wasm.Memory({ initial: PAGES, maximum: PAGES });
     const relaxed = relaxedSimdAvailable();
-    const fused = relaxed ? [windowF32FmaFunction, windowF32NarrowFmaFunction, ...wgradF32FmaFunctions] : [];
-    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, ...fused, padFunction, packFunction, packRunsFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
+    const fused = relaxed ? [windowF32FmaFunction, windowF32NarrowFmaFunction, ...wgradF32FmaFunctions, wgradRows8Functions.f32Fma] : [];
+    const module = new wasm.Module(assembleModule([gemmFunction, windowFunction, windowF32Function, windowF32NarrowFunction, ...wgradFunctions, ...wgradF32Functions, wgradRows8Functions.f64, wgradRows8Functions.f32, ...fused, padFunction, packFunction, packRunsFunction, ...mishFunctions, ...groupNormFunctions, ...binaryFunctions], PAGES));
     const { exports } = new wasm.Instance(module, { env: { memory } });
     engine = {
       memory,
@@ -80,10 +83,13 @@ function load(): Engine | null {
       windowF32Narrow: exports.windowF32Narrow as WindowExport,
       wgrad: wgradFunctions.map((f) => exports[f.name] as WgradExport),
       wgradF32: wgradF32Functions.map((f) => exports[f.name] as WgradExport),
+      wgradRows8: exports[wgradRows8Functions.f64.name] as WgradExport,
+      wgradF32Rows8: exports[wgradRows8Functions.f32.name] as WgradExport,
       fma: !relaxed ? null : {
         windowF32: exports.windowF32Fma as WindowExport,
         windowF32Narrow: exports.windowF32NarrowFma as WindowExport,
         wgradF32: wgradF32FmaFunctions.map((f) => exports[f.name] as WgradExport),
+        wgradF32Rows8: exports[wgradRows8Functions.f32Fma.name] as WgradExport,
       },
       pad: exports.pad as PadExport,
       pack: { panels: exports.packPanels as PackExport, runs: exports.packRuns as PackExport },
@@ -146,11 +152,16 @@ export function wasmWindow(f32 = false, narrow = false): WindowExport | null {
   return narrow ? kernels.windowF32Narrow : kernels.windowF32;
 }
 
-/** The weight-adjoint kernel with N taps per tile (wgrad.ts), or null when unavailable. */
-export function wasmWgrad(N: number, f32 = false): WgradExport | null {
+/**
+ * The weight-adjoint kernel with N taps per tile of 2 output channels (wgrad.ts), or, with
+ * `rows8`, the one-tap tile of 8 output channels; null when unavailable.
+ */
+export function wasmWgrad(N: number, f32 = false, rows8 = false): WgradExport | null {
   const e = load();
   if (e === null) return null;
-  const kernels = f32 ? (fmaWanted && e.fma !== null ? e.fma.wgradF32 : e.wgradF32) : e.wgrad;
+  const fused = f32 && fmaWanted && e.fma !== null ? e.fma : null;
+  if (rows8) return N !== 1 ? null : fused !== null ? fused.wgradF32Rows8 : f32 ? e.wgradF32Rows8 : e.wgradRows8;
+  const kernels = fused !== null ? fused.wgradF32 : f32 ? e.wgradF32 : e.wgrad;
   return kernels[N - 1] ?? null;
 }
 

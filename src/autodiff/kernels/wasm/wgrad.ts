@@ -78,6 +78,52 @@ function wgradFunction(N: number, e: Lanes, bytes: number): FunctionDef {
   };
 }
 
+/**
+ * The one-tap tile with 8 output channels instead of 2: a K = 5 kernel leaves one tap after
+ * a tile of 4, and a 2 x 1 tile has only 2 accumulators, so each multiply-add waits for the
+ * previous one's latency (in the conv1d row of bench:peers the 1-tap tiles took 12 % of the
+ * time for 1/5 of the products). With 8 accumulators the tile streams: per vector of
+ * positions one x load and 8 dy loads (one register for them in turn, 10 in all). Each sum
+ * runs over the same (b, t) in the same order as in the 2 x 1 tile, so the results are the
+ * same bit for bit, and so is the output layout ([inChannels][O / 8][8][1] vectors is
+ * [inChannels][O / 2][2][1]). `oPairs` is O / 8 for this one.
+ */
+function wgradRows8Function(e: Lanes): FunctionDef {
+  const H = 8;
+  const acc = Array.from({ length: H }, (_, h) => FIRST_VECTOR + h);
+  const [D, XV] = [FIRST_VECTOR + H, FIRST_VECTOR + H + 1];
+  const ROW_PTR = FIRST_VECTOR + H + 2; // an i32 local after the vectors
+  const update = (a: number): number[][] =>
+    e.madd === undefined ? [get(a), get(D), get(XV), e.mul, e.add, set(a)] : [get(D), get(XV), get(a), e.madd, set(a)];
+  const position = [
+    get(X_PTR), op.v128Load(0), set(XV),
+    get(DY_PTR), set(ROW_PTR),
+    ...acc.flatMap((a) => [get(ROW_PTR), op.v128Load(0), set(D), ...update(a), ...addTo(ROW_PTR, get(DY_ROW))]),
+    ...addTo(DY_PTR, op.i32Const(16)),
+    ...addTo(X_PTR, op.i32Const(16)),
+  ];
+  const tile = [
+    ...acc.flatMap((a) => [op.v128Zero(), set(a)]),
+    ...countUp(B, NB, [
+      // dy rows 8o .. 8o + 7 of batch item b; x row i of batch item b.
+      get(DY), get(B), get(DY_BATCH), op.i32Mul, op.i32Add, get(O), get(DY_ROW), op.i32Mul, op.i32Const(3), op.i32Shl, op.i32Add, set(DY_PTR),
+      get(X), get(B), get(X_BATCH), op.i32Mul, op.i32Add, get(I), get(X_ROW), op.i32Mul, op.i32Add, set(X_PTR),
+      ...countUp(T, TP, position),
+    ]),
+    ...acc.flatMap((a, h) => [get(C_PTR), get(a), op.v128Store(16 * h)]),
+    ...addTo(C_PTR, op.i32Const(16 * H)),
+  ];
+  return {
+    name: `wgrad${e.suffix}Rows8`,
+    params: new Array(11).fill(I32),
+    locals: [...new Array(7).fill(I32), ...new Array(H + 2).fill(V128), I32],
+    body: [get(C2), set(C_PTR), ...countUp(I, NI, countUp(O, OP, tile))],
+  };
+}
+
+/** The 8 x 1 tiles: float64, float32, float32 with fused multiply-adds. */
+export const wgradRows8Functions = { f64: wgradRows8Function(F64), f32: wgradRows8Function(F32), f32Fma: wgradRows8Function(F32_FMA) };
+
 /** wgradFunctions[N - 1] computes N taps per tile in float64; wgradF32Functions in float32. */
 export const wgradFunctions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F64, 8));
 export const wgradF32Functions: FunctionDef[] = Array.from({ length: WGRAD_TAPS }, (_, n) => wgradFunction(n + 1, F32, 4));
