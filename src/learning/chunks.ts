@@ -10,10 +10,11 @@
  * An epoch, as the paper counts it, is |D| (T - T_h) / T_h chunks: the trajectories cut into
  * non-overlapping chunks, although training samples all the overlapping ones.
  */
-import { ConcreteTensor, type Tensor, jacfwd, reshape, tensor } from '../autodiff/index.js';
+import { ConcreteTensor, type Tensor, jacfwd, reshape, tensor, vmap, zeros } from '../autodiff/index.js';
 import type { ChunkDataset } from '../diffusion/index.js';
 import { chunkJacobian, chunkJacobianWithHistory } from './chaining.js';
 import type { SolvedTrajectory } from './collect.js';
+import type { StateManifold } from '../dynamics/index.js';
 import type { TaskInstance } from '../tasks/index.js';
 
 export interface ChunkOptions {
@@ -28,11 +29,14 @@ export function chunksPerEpoch(trajectories: number, T: number, horizon: number)
 }
 
 /** What every chunk dataset checks and fills: sizes, and the arrays of N chunks of `na`-dimensional actions. */
-function chunkArrays(name: string, trajectories: readonly SolvedTrajectory[], { horizon, historyLength }: ChunkOptions, na: number, perTrajectory: number) {
+function chunkArrays(
+  name: string, trajectories: readonly SolvedTrajectory[], { horizon, historyLength }: ChunkOptions, na: number, perTrajectory: number, manifold?: StateManifold,
+) {
   const first = trajectories[0];
   const nx = first.xs[0].length;
   const ndx = Math.round(Math.sqrt(first.fx[0].length));
-  if (ndx !== nx) throw new RangeError(`${name}: states on a manifold (ndx != nx) need a tangent-space history`);
+  if (ndx !== nx && manifold === undefined) throw new RangeError(`${name}: states on a manifold (ndx ${ndx} != nx ${nx}) need the state manifold to map tangent derivatives to the stored states`);
+  if (manifold !== undefined && (manifold.nx !== nx || manifold.ndx !== ndx)) throw new RangeError(`${name}: the manifold has nx ${manifold.nx}, ndx ${manifold.ndx}; the trajectories ${nx}, ${ndx}`);
   if (perTrajectory < 1) throw new RangeError(`${name}: T_h = ${horizon} does not fit trajectories of T = ${first.us.length}`);
   if (trajectories.some((tr) => tr.us.length !== first.us.length)) throw new RangeError(`${name}: trajectories of different lengths`);
   const N = trajectories.length * perTrajectory;
@@ -94,8 +98,16 @@ export type StateEncoding = (x: Tensor) => Tensor;
  * Derivative targets, [T_h, na, T_o, nx]: a history entry is enc of its own history slot
  * (d/d slot = J_enc); a planned entry s = t + h + 1 depends on x_t through the closed loop,
  * d enc(x_s)/d x_t = J_enc(x_s) Phi_{h+1} (chaining.ts, state kind).
+ *
+ * On a state manifold whose stored states have more coordinates than tangent directions (a
+ * free flyer's quaternion: nx 13, ndx 12; pass `manifold`), Phi is a tangent-space map and the
+ * stored x_t are coordinates, so the planned entries' target is
+ * J_enc^tan(x_s) Phi_{h+1} D(x_t): J_enc^tan = d enc(x_s (+) dx)/d dx at 0 (na x ndx), and
+ * D = d (x_t (-) y)/d y at y = x_t (ndx x nx), the tangent direction a change of the stored
+ * coordinates is (zero along directions that leave the manifold, such as a quaternion's norm).
+ * The network's input Jacobian is taken in the same stored coordinates (normalize.ts).
  */
-export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], options: ChunkOptions, encode: StateEncoding): ChunkDataset {
+export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], options: ChunkOptions, encode: StateEncoding, manifold?: StateManifold): ChunkDataset {
   const { horizon, historyLength } = options;
   const first = firstTrajectory('stateChunkDataset', trajectories);
   const planned = horizon - historyLength;
@@ -105,30 +117,56 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], opt
   const na = encoded(first.xs[0]).shape[1];
   const jacobian = jacfwd((x: Tensor) => reshape(encode(reshape(x, [1, nx])), [na]));
   const perTrajectory = first.us.length + historyLength - horizon + 1;
-  const arrays = chunkArrays('stateChunkDataset', trajectories, options, na, perTrajectory);
+  const arrays = chunkArrays('stateChunkDataset', trajectories, options, na, perTrajectory, manifold);
   const { tau0, xHist, jac } = arrays;
+  const ndx = Math.round(Math.sqrt(first.fx[0].length));
+  const tangent = ndx === nx ? null : tangentMaps(manifold!, encode, na);
   const at = (e: number, i: number, o: number, j: number) => ((e * na + i) * historyLength + o) * nx + j;
   let n = 0;
   for (const tr of trajectories) {
-    const codes = tr.xs.map((x) => encoded(x).concrete().data);
-    const codeJacobians = tr.xs.map((x) => jacobian(tensor(Array.from(x))).concrete().data);
+    const codes = tangent === null ? tr.xs.map((x) => encoded(x).concrete().data) : tangent.codes(tr.xs);
+    const codeJacobians = tangent === null ? tr.xs.map((x) => jacobian(tensor(Array.from(x))).concrete().data) : tangent.codeJacobians(tr.xs);
+    // On a manifold: J_enc^tan(x_s) for the planned entries, D(x_t) for the chunk's last observed state.
+    const planJacobians = tangent === null ? codeJacobians : tangent.encoding(tr.xs);
+    const stateToTangent = tangent === null ? null : tangent.coordinates(tr.xs);
     for (let t = 0; t < perTrajectory; t++, n++) {
       const state = (e: number) => Math.max(0, t - historyLength + 1 + e);
       for (let e = 0; e < horizon; e++) tau0.set(codes[state(e)], (n * horizon + e) * na);
       for (let o = 0; o < historyLength; o++) xHist.set(tr.xs[state(o)], (n * historyLength + o) * nx);
       const phi = chunkJacobian(tr, t, planned, 'state');
       const block = jac.subarray(n * horizon * na * historyLength * nx, (n + 1) * horizon * na * historyLength * nx);
+      // The last observed state is x_{state(T_o - 1)}; on a manifold Phi is chained onto D of it.
+      const D = stateToTangent?.[state(historyLength - 1)];
+      const JP = new Float64Array(na * ndx);
       for (let e = 0; e < horizon; e++) {
-        const J = codeJacobians[state(e)];
         if (e < historyLength) {
+          const J = codeJacobians[state(e)];
           for (let i = 0; i < na; i++) for (let j = 0; j < nx; j++) block[at(e, i, e, j)] = J[i * nx + j];
           continue;
         }
-        const P = phi.subarray((e - historyLength) * nx * nx, (e - historyLength + 1) * nx * nx);
+        const J = planJacobians[state(e)];
+        const P = phi.subarray((e - historyLength) * ndx * ndx, (e - historyLength + 1) * ndx * ndx);
+        if (D === undefined) {
+          for (let i = 0; i < na; i++) {
+            for (let j = 0; j < nx; j++) {
+              let s = 0;
+              for (let k = 0; k < nx; k++) s += J[i * nx + k] * P[k * nx + j];
+              block[at(e, i, historyLength - 1, j)] = s;
+            }
+          }
+          continue;
+        }
+        for (let i = 0; i < na; i++) {
+          for (let j = 0; j < ndx; j++) {
+            let s = 0;
+            for (let k = 0; k < ndx; k++) s += J[i * ndx + k] * P[k * ndx + j];
+            JP[i * ndx + j] = s;
+          }
+        }
         for (let i = 0; i < na; i++) {
           for (let j = 0; j < nx; j++) {
             let s = 0;
-            for (let k = 0; k < nx; k++) s += J[i * nx + k] * P[k * nx + j];
+            for (let k = 0; k < ndx; k++) s += JP[i * ndx + k] * D[k * nx + j];
             block[at(e, i, historyLength - 1, j)] = s;
           }
         }
@@ -136,6 +174,33 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], opt
     }
   }
   return asDataset(arrays, options, na);
+}
+
+/**
+ * What state chunks on a manifold need per state of a trajectory, computed for all its states at
+ * once (vmap of jacfwd): enc(x), its Jacobian in the stored coordinates [na x nx], the two maps
+ * between the tangent space and the stored coordinates (see stateChunkDataset),
+ * J_enc^tan(x) = d enc(x (+) dx)/d dx at dx = 0 [na x ndx] and D(x) = d (x (-) y)/d y at y = x
+ * [ndx x nx], all row-major.
+ */
+function tangentMaps(manifold: StateManifold, encode: StateEncoding, na: number) {
+  const { nx, ndx } = manifold;
+  const zero = zeros([ndx]);
+  // One Jacobian per state of a trajectory, all states at once (vmap of jacfwd).
+  const encoding = vmap((x: Tensor) => jacfwd((dx: Tensor) => reshape(encode(reshape(manifold.integrate(x, dx), [1, nx])), [na]))(zero));
+  const coordinates = vmap((x: Tensor) => jacfwd((y: Tensor) => manifold.difference(x, y))(x));
+  const rows = (J: Tensor, size: number) => {
+    const data = J.concrete().data;
+    return Array.from({ length: J.shape[0] }, (_, i) => data.slice(i * size, (i + 1) * size));
+  };
+  const stack = (xs: readonly Float64Array[]) => tensor(xs.flatMap((x) => Array.from(x)), [xs.length, nx]);
+  const raw = vmap((x: Tensor) => jacfwd((y: Tensor) => reshape(encode(reshape(y, [1, nx])), [na]))(x));
+  return {
+    codes: (xs: readonly Float64Array[]) => rows(encode(stack(xs)), na),
+    codeJacobians: (xs: readonly Float64Array[]) => rows(raw(stack(xs)), na * nx),
+    encoding: (xs: readonly Float64Array[]) => rows(encoding(stack(xs)), na * ndx),
+    coordinates: (xs: readonly Float64Array[]) => rows(coordinates(stack(xs)), ndx * nx),
+  };
 }
 
 /**

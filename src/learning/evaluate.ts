@@ -5,7 +5,7 @@
  * interpolation guess ("TO alone"). Solves go through the same `TrajectorySolver` as
  * collection (the worker pool in the experiment).
  */
-import { type InitialGuess, type OcpSolution, trajectoryCost } from '../ocp/index.js';
+import { type InitialGuess, type OcpSolution, constraintViolation, defaultConstrainedOptions, trajectoryCost } from '../ocp/index.js';
 import type { Task, TaskInstance } from '../tasks/index.js';
 import type { TrajectorySolver } from './collect.js';
 
@@ -38,6 +38,51 @@ export function stats(values: readonly number[]): Stats {
   };
 }
 
+/**
+ * What a constrained or goal-reaching task adds to a set of trajectories (the main paper,
+ * sec. 4.5: on a constrained OCP the cost alone hides how far a trajectory is from feasible):
+ * each one's largest constraint violation (ocp/solve.ts constraintViolation; infinite for a
+ * diverged rollout or a non-finite solve) and its final distance to the goal (Task.goalDistance).
+ */
+export interface ConstraintRecord {
+  violation: Stats;
+  /** The largest violation over the instances. */
+  maxViolation: number;
+  finalDistance: Stats;
+  /** Share of trajectories that violate a constraint by more than the task's tolerance, or diverged. */
+  violatedRate: number;
+  perTask: { violation: number[]; finalDistance: number[] };
+}
+
+/** The violation above which a trajectory counts as violating: the task solver's own stop (constraintTolerance). */
+export function violationTolerance(task: Task): number {
+  return task.solverOptions.constraintTolerance ?? defaultConstrainedOptions.constraintTolerance;
+}
+
+/** Whether evaluations of `task` carry ConstraintRecords: it has general constraints (the constrained solver) or a goal distance. */
+export function reportsConstraints(task: Task): boolean {
+  return task.solver === 'constrained' || task.goalDistance !== undefined;
+}
+
+/** The ConstraintRecord of trajectories of `task` on `instances` (`failed[i]`: a diverged rollout or a non-finite solve). */
+export function constraintRecord(
+  task: Task, instances: readonly TaskInstance[], xs: readonly (readonly ArrayLike<number>[])[], us: readonly (readonly ArrayLike<number>[])[], failed: readonly boolean[],
+): ConstraintRecord {
+  const tolerance = violationTolerance(task);
+  const violation = instances.map((instance, i) => (failed[i] ? Infinity : constraintViolation(task.problem(instance), xs[i], us[i])));
+  const finalDistance = instances.map((instance, i) => {
+    if (task.goalDistance === undefined) return NaN;
+    return failed[i] ? Infinity : task.goalDistance(instance, Array.from(xs[i][xs[i].length - 1]));
+  });
+  return {
+    violation: stats(violation),
+    maxViolation: Math.max(...violation),
+    finalDistance: stats(finalDistance),
+    violatedRate: violation.filter((v) => !(v <= tolerance)).length / violation.length,
+    perTask: { violation, finalDistance },
+  };
+}
+
 export interface MethodResult {
   policyCost: Stats;
   refinedCost: Stats;
@@ -52,6 +97,8 @@ export interface MethodResult {
   perTask: { policyCost: number[]; refinedCost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[]; diverged: boolean[] };
   /** The rollouts themselves, for plots. */
   rollouts: PolicyRollout;
+  /** Constrained or goal-reaching tasks only (reportsConstraints): the policy's rollouts and the refined solutions. */
+  constraints?: { policy: ConstraintRecord; refined: ConstraintRecord };
 }
 
 export interface SolverAloneResult {
@@ -62,6 +109,8 @@ export interface SolverAloneResult {
   convergedRate: number;
   perTask: { cost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[] };
   solutions: OcpSolution[];
+  /** Constrained or goal-reaching tasks only (reportsConstraints). */
+  constraints?: ConstraintRecord;
 }
 
 /** The held-out instances of a task, and the solver that refines on them. */
@@ -96,10 +145,17 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
   const rollouts = policy.rollout(instances, task.horizon);
   // A diverged rollout failed: its cost is infinite (null in results.json), not the held state's.
   const policyCost = instances.map((instance, i) => (rollouts.diverged[i] ? Infinity : trajectoryCost(task.problem(instance), rollouts.xs[i], rollouts.us[i])));
-  const refined = solveRecord(await Promise.all(
+  const refinedSolutions = await Promise.all(
     instances.map((instance, i) => ctx.solver.solve(instance, { xs: rollouts.xs[i], us: rollouts.us[i] } satisfies InitialGuess)),
-  ));
+  );
+  const refined = solveRecord(refinedSolutions);
   const { cost: refinedCost, iterations, converged, solveSeconds } = refined.perTask;
+  const constraints = reportsConstraints(task) ? {
+    constraints: {
+      policy: constraintRecord(task, instances, rollouts.xs, rollouts.us, rollouts.diverged),
+      refined: solutionsRecord(task, instances, refinedSolutions),
+    },
+  } : {};
   return {
     policyCost: stats(policyCost),
     refinedCost: stats(refinedCost),
@@ -109,11 +165,18 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
     solveSeconds: refined.solveSeconds,
     perTask: { policyCost, refinedCost, iterations, converged, solveSeconds, diverged: rollouts.diverged },
     rollouts,
+    ...constraints,
   };
+}
+
+/** The ConstraintRecord of solver solutions (a non-finite one counts as failed). */
+function solutionsRecord(task: Task, instances: readonly TaskInstance[], solutions: readonly OcpSolution[]): ConstraintRecord {
+  return constraintRecord(task, instances, solutions.map((s) => s.xs), solutions.map((s) => s.us), solutions.map((s) => !Number.isFinite(s.cost)));
 }
 
 export async function evaluateSolverAlone(ctx: EvaluationContext): Promise<SolverAloneResult> {
   const solutions = await Promise.all(ctx.instances.map((instance) => ctx.solver.solve(instance)));
   const { perTask, convergedRate, iterations, solveSeconds } = solveRecord(solutions);
-  return { cost: stats(perTask.cost), iterations, solveSeconds, convergedRate, perTask, solutions };
+  const constraints = reportsConstraints(ctx.task) ? { constraints: solutionsRecord(ctx.task, ctx.instances, solutions) } : {};
+  return { cost: stats(perTask.cost), iterations, solveSeconds, convergedRate, perTask, solutions, ...constraints };
 }

@@ -15,7 +15,8 @@ import type { EvaluatedPolicy } from './evaluate.js';
 export interface InterplayOptions<M extends string> {
   methods: readonly M[];
   iterations: number;
-  trajectories: number;
+  /** n_traj, the same at every iteration, or per iteration (from 0; see `growingTrajectories`). */
+  trajectories: number | ((iteration: number) => number);
   /** The task horizon T (policy rollouts for warm starts). */
   T: number;
   solver: TrajectorySolver;
@@ -42,21 +43,39 @@ function warmStarts(policy: EvaluatedPolicy, T: number) {
   };
 }
 
+/**
+ * n_traj growing linearly from `first` at iteration 0 to `last` at iteration `iterations - 1`,
+ * rounded to integers (the main paper's 9-column quadrotor: "n_traj gradually increase at each
+ * iteration, from 30 to 100", over n_algo = 5: 30, 48, 65, 83, 100). As the policy improves,
+ * fewer solves are rejected and trajectories get cheaper to collect (sec. 4.1).
+ */
+export function growingTrajectories(first: number, last: number, iterations: number): (iteration: number) => number {
+  if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1 || last < 1) throw new RangeError(`growingTrajectories: n_traj must be positive integers, got ${first} and ${last}`);
+  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`growingTrajectories: iterations must be a positive integer, got ${iterations}`);
+  return (iteration) => {
+    if (!Number.isInteger(iteration) || iteration < 0 || iteration >= iterations) throw new RangeError(`growingTrajectories: iteration ${iteration} is outside 0 .. ${iterations - 1}`);
+    return iterations === 1 ? first : Math.round(first + ((last - first) * iteration) / (iterations - 1));
+  };
+}
+
 export async function interplay<M extends string>(options: InterplayOptions<M>): Promise<InterplayResult<M>> {
   const policies = new Map<M, EvaluatedPolicy>();
   const collections: Record<string, Collection> = {};
+  const schedule = options.trajectories;
+  const count = (iteration: number) => (typeof schedule === 'number' ? schedule : schedule(iteration));
   for (let iteration = 0; iteration < options.iterations; iteration++) {
     const buffers = new Map<M, SolvedTrajectory[]>();
+    const n = count(iteration);
     if (iteration === 0) {
-      options.log?.(`iteration 1: collecting ${options.trajectories} trajectories (cold solves, shared by every method)`);
-      const shared = await collectTrajectories(options.trajectories, options.solver, { sampleInstance: options.sampleInstance });
+      options.log?.(`iteration 1: collecting ${n} trajectories (cold solves, shared by every method)`);
+      const shared = await collectTrajectories(n, options.solver, { sampleInstance: options.sampleInstance });
       collections['all/0'] = shared;
       for (const m of options.methods) buffers.set(m, shared.trajectories);
     } else {
       for (const m of options.methods) {
         options.checkpoint?.();
-        options.log?.(`iteration ${iteration + 1}: collecting for ${m}, warm-started from its policy`);
-        const c = await collectTrajectories(options.trajectories, options.solver, {
+        options.log?.(`iteration ${iteration + 1}: collecting ${n} trajectories for ${m}, warm-started from its policy`);
+        const c = await collectTrajectories(n, options.solver, {
           sampleInstance: options.sampleInstance,
           warmGuess: warmStarts(policies.get(m)!, options.T),
         });

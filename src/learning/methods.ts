@@ -121,7 +121,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
   const { action } = task;
   const chunks = action.kind === 'torque'
     ? torqueChunkDataset(trajectories as SolvedTrajectory[], chunking)
-    : stateChunkDataset(trajectories as SolvedTrajectory[], chunking, (x) => action.encode(x));
+    : stateChunkDataset(trajectories as SolvedTrajectory[], chunking, (x) => action.encode(x), task.dynamics.manifold);
   // The task parameters join the condition only where the task has them (the swing-ups do not: their datasets are unchanged).
   const { condition } = task;
   const dataset = condition === undefined ? chunks : withTaskCondition(chunks, trajectories, (instance) => condition(instance));

@@ -15,7 +15,7 @@ export { type Objective, costObjective } from './objective.js';
 export * from './initial-guess.js';
 export * from './constraints.js';
 export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';
-export { type SolverName, solveOcp, trajectoryCost } from './solve.js';
+export { type SolverName, constraintViolation, solveOcp, trajectoryCost } from './solve.js';
 export { InitialGuessError, SolverOptionsError } from './inputs.js';
 export * from './consensus-cost.js';
 export * from './learned-costs.js';

@@ -7,6 +7,7 @@ import { createCartpoleTask } from './cartpole.js';
 import { createDoublePendulumTask } from './double-pendulum.js';
 import { createPendulumDvpTask } from './pendulum-dvp.js';
 import { createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
+import { createQuadrotorTask } from './quadrotor.js';
 import type { Task } from './task.js';
 import { createLqrTask } from './lqr.js';
 import { createUnicycleTask } from './unicycle.js';
@@ -15,6 +16,7 @@ import { createUr5Task } from './ur5.js';
 export type { ActionRepresentation, PlotChannels, StateActions, StateRegion, Task, TaskInstance, TorqueActions } from './task.js';
 export { PENDULUM_TASK } from './pendulum.js';
 export { LQR_TASK, createLqrTask, discreteRiccati, lqrMatrices } from './lqr.js';
+export { COLUMN_COUNTS, type ColumnCount, QUADROTOR_COLUMNS, QUADROTOR_TASK, quadrotorTaskName } from './quadrotor.js';
 export { UR5_REACH, type Ur5Variant, ur5TaskName } from './ur5.js';
 
 const FACTORIES: Record<string, () => Task> = {
@@ -33,6 +35,11 @@ const FACTORIES: Record<string, () => Task> = {
   'pendulum-dvp': createPendulumDvpTask,
   cartpole: createCartpoleTask,
   unicycle: createUnicycleTask,
+  // The quadrotor among 0, 1, 3 or 9 columns of the main paper, sec. 4.5 (quadrotor.ts).
+  quadrotor: () => createQuadrotorTask(0),
+  'quadrotor-1-column': () => createQuadrotorTask(1),
+  'quadrotor-3-columns': () => createQuadrotorTask(3),
+  'quadrotor-9-columns': () => createQuadrotorTask(9),
 };
 
 export const TASK_NAMES = Object.keys(FACTORIES);

@@ -101,6 +101,12 @@ export interface Task {
    * itself. The diffusion and MLP policies of Alg. 1 do not read it.
    */
   readonly stateFeatures?: (x: Tensor) => Tensor;
+  /**
+   * How far a state is from the instance's goal (m, say), for tasks that reach one: the
+   * evaluation reports it at the final state of every trajectory. Absent where the cost alone
+   * says it (the swing-ups, the UR5 runs so far).
+   */
+  goalDistance?(instance: TaskInstance, x: readonly number[]): number;
   readonly plot: PlotChannels;
   /**
    * The box of states a value function is learned over (the value-learning paper's DVP: its

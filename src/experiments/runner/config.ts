@@ -19,6 +19,11 @@ export interface Protocol {
   methods: Method[];
   /** n_algo, iterations of Alg. 1. */
   nAlgo: number;
+  /**
+   * Where set, n_traj grows linearly across Alg. 1's iterations from each --n-traj value to
+   * this one (learning/interplay.ts growingTrajectories); a run is still named by its first n_traj.
+   */
+  nTrajFinal?: number;
   evalTasks: number;
   /** T_h, T_o and T_a of the diffusion policy (T_a of the rollouts that warm-start Alg. 1's solves, line 6). */
   horizon: number;
@@ -85,7 +90,7 @@ export interface RunRequest {
 
 function describe(p: Partial<Protocol>): string {
   const parts: string[] = [];
-  if (p.nTraj) parts.push(`n_traj ${p.nTraj}`);
+  if (p.nTraj) parts.push(`n_traj ${p.nTraj}${p.nTrajFinal ? ` growing to ${p.nTrajFinal}` : ''}`);
   if (p.seeds) parts.push(`seeds ${p.seeds}`);
   if (p.epochs) parts.push(`epochs ${p.epochs}`);
   if (p.evalTasks) parts.push(`${p.evalTasks} held-out tasks`);
@@ -106,6 +111,7 @@ Writes config.json, results.json, results.md and SVG plots.
   --epochs LIST        training epochs n_pl (default ${d.epochs})
   --methods LIST       any of ${METHODS.join(',')} (default ${d.methods})
   --n-algo N           iterations of Alg. 1 (default ${d.nAlgo})
+  --n-traj-final N     grow n_traj linearly over the iterations of Alg. 1, up to N at the last (default ${d.nTrajFinal ?? 'none: n_traj stays fixed'})
   --eval-tasks N       held-out tasks (default ${d.evalTasks})
   --th N               T_h, chunk length (default ${d.horizon})
   --to N               T_o, observation history (default ${d.historyLength})
@@ -163,6 +169,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
       epochs: { type: 'string' },
       methods: { type: 'string' },
       'n-algo': { type: 'string' },
+      'n-traj-final': { type: 'string' },
       'eval-tasks': { type: 'string' },
       th: { type: 'string' },
       to: { type: 'string' },
@@ -209,6 +216,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
     p.methods = methods as Method[];
   }
   if (f['n-algo'] !== undefined) p.nAlgo = positiveInteger(f['n-algo'], 'n-algo');
+  if (f['n-traj-final'] !== undefined) p.nTrajFinal = positiveInteger(f['n-traj-final'], 'n-traj-final');
   if (f['eval-tasks'] !== undefined) p.evalTasks = positiveInteger(f['eval-tasks'], 'eval-tasks');
   if (f.th !== undefined) p.horizon = positiveInteger(f.th, 'th');
   if (f.to !== undefined) p.historyLength = positiveInteger(f.to, 'to');

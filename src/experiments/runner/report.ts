@@ -80,6 +80,18 @@ export interface SummaryRow {
   rolloutSeconds: number;
   /** Share of solves that converged within n_max. */
   convergedRate: { cold: number; warm: number };
+  /**
+   * Constrained or goal-reaching tasks only: per trajectory its largest constraint violation
+   * and its final distance to the goal, and the share violating beyond the task's tolerance, for
+   * the policy's rollout, the refined solution and the solver alone (cold).
+   */
+  constraints?: ConstraintSummary;
+}
+
+export interface ConstraintSummary {
+  violation: { policy: Stats; refined: Stats; cold: Stats };
+  finalDistance: { policy: Stats; refined: Stats; cold: Stats };
+  violatedRate: { policy: number; refined: number; cold: number };
 }
 
 /** The solver alone ("TO alone") on the held-out instances, averaged over seeds. */
@@ -89,6 +101,8 @@ export interface SolverAloneRow {
   solverIterations: Stats;
   solveSeconds: Stats;
   convergedRate: number;
+  /** Constrained or goal-reaching tasks only. */
+  constraints?: { violation: Stats; finalDistance: Stats; violatedRate: number };
 }
 
 /**
@@ -159,6 +173,7 @@ function summarize(results: ExperimentResults): { rows: SummaryRow[]; toAlone: S
             solveSeconds: { cold: overSeeds(found.map((m) => m.alone.solveSeconds)), warm: overSeeds(found.map((m) => m.result.solveSeconds)) },
             rolloutSeconds: mean(found.map((m) => m.result.rolloutSeconds)),
             convergedRate: { cold: mean(found.map((m) => m.alone.convergedRate)), warm: mean(found.map((m) => m.result.refinedConvergedRate)) },
+            ...constraintSummary(found),
           });
         }
       }
@@ -171,8 +186,30 @@ function summarize(results: ExperimentResults): { rows: SummaryRow[]; toAlone: S
     solverIterations: overSeeds(alone.map((a) => a.iterations)),
     solveSeconds: overSeeds(alone.map((a) => a.solveSeconds)),
     convergedRate: mean(alone.map((a) => a.convergedRate)),
+    ...(alone.every((a) => a.constraints) ? {
+      constraints: {
+        violation: overSeeds(alone.map((a) => a.constraints!.violation)),
+        finalDistance: overSeeds(alone.map((a) => a.constraints!.finalDistance)),
+        violatedRate: mean(alone.map((a) => a.constraints!.violatedRate)),
+      },
+    } : {}),
   };
   return { rows, toAlone };
+}
+
+/** The constraint columns of a summary row, averaged over seeds, where every seed's evaluation has them. */
+function constraintSummary(found: { alone: SolverAloneResult; result: MethodResult }[]): { constraints?: ConstraintSummary } {
+  if (!found.every((m) => m.result.constraints && m.alone.constraints)) return {};
+  const policy = found.map((m) => m.result.constraints!.policy);
+  const refined = found.map((m) => m.result.constraints!.refined);
+  const cold = found.map((m) => m.alone.constraints!);
+  return {
+    constraints: {
+      violation: { policy: overSeeds(policy.map((c) => c.violation)), refined: overSeeds(refined.map((c) => c.violation)), cold: overSeeds(cold.map((c) => c.violation)) },
+      finalDistance: { policy: overSeeds(policy.map((c) => c.finalDistance)), refined: overSeeds(refined.map((c) => c.finalDistance)), cold: overSeeds(cold.map((c) => c.finalDistance)) },
+      violatedRate: { policy: mean(policy.map((c) => c.violatedRate)), refined: mean(refined.map((c) => c.violatedRate)), cold: mean(cold.map((c) => c.violatedRate)) },
+    },
+  };
 }
 
 /** A number for a table: fixed digits, the infinite cost of diverged rollouts as such, '-' for none. */
@@ -208,10 +245,39 @@ function table(results: ExperimentResults, summary: ReturnType<typeof summarize>
     const a = summary.toAlone;
     lines.push(`TO alone (cold guess): cost ${f(a.cost.mean)} (${f(a.cost.median)}), iterations ${f(a.solverIterations.mean, 1)} (${f(a.solverIterations.median, 1)}), converged ${f(100 * a.convergedRate, 0)} %, ${f(a.solveSeconds.mean, 3)} s per solve.`);
   }
+  if (main.some((r) => r.constraints)) lines.push('', ...constraintTable(main, summary.toAlone));
   if (iterations.length > 1) lines.push('', ...iterationTable(summary.rows, config.actionsPerPlan));
   if (new Set(summary.rows.map((r) => r.actionsPerPlan)).size > 1) lines.push('', ...actionLengthTables(results, summary));
   if (results.interrupted) lines.push('', '**Interrupted**: these are the runs completed before Ctrl-C.');
   return lines.join('\n');
+}
+
+/** A small number for a table: fixed below 1e3, exponent notation below 1e-2 (violations span decades). */
+const g = (v: number) => (!Number.isFinite(v) ? f(v) : v === 0 ? '0' : Math.abs(v) < 1e-2 ? v.toExponential(1) : v.toFixed(3));
+
+/**
+ * Constrained and goal-reaching tasks (the main paper, sec. 4.5): per method the largest
+ * constraint violation and the final distance to the goal of the policy's rollout and of the
+ * refined solution, the shares violating, the solver's iterations and seconds cold (TO alone)
+ * and warm, and how often the warm solve failed to converge. Means (medians) over held-out tasks.
+ */
+function constraintTable(rows: SummaryRow[], alone: SolverAloneRow | null): string[] {
+  const lines = [
+    'Constraints, goal and solve times: mean (median) over held-out tasks; "violating" is the share of trajectories beyond the solver\'s constraint tolerance (or diverged).', '',
+    '| method | n_traj | epochs | max violation, policy | max violation, refined | final distance, policy (m) | final distance, refined (m) | policy violating | TO iterations cold / warm | solve s cold / warm | warm solve failed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const ms = (s: Stats) => `${g(s.mean)} (${g(s.median)})`;
+  for (const r of rows) {
+    const c = r.constraints;
+    if (!c) continue;
+    lines.push(`| ${r.label} | ${r.nTraj} | ${r.epochs} | ${ms(c.violation.policy)} | ${ms(c.violation.refined)} | ${ms(c.finalDistance.policy)} | ${ms(c.finalDistance.refined)} | ${f(100 * c.violatedRate.policy, 0)} % | ${f(r.solverIterations.cold.mean, 1)} / ${f(r.solverIterations.warm.mean, 1)} | ${f(r.solveSeconds.cold.mean, 3)} / ${f(r.solveSeconds.warm.mean, 3)} | ${f(100 * (1 - r.convergedRate.warm), 0)} % |`);
+  }
+  if (alone?.constraints) {
+    const c = alone.constraints;
+    lines.push(`| TO alone | - | - | - | ${ms(c.violation)} | - | ${ms(c.finalDistance)} | - | ${f(alone.solverIterations.mean, 1)} / - | ${f(alone.solveSeconds.mean, 3)} / - | ${f(100 * (1 - alone.convergedRate), 0)} % |`);
+  }
+  return lines;
 }
 
 /** Mean policy and refined cost per Alg. 1 iteration (the main paper's Fig. 2a), at Alg. 1's T_a, first n_traj and epochs. */

@@ -17,7 +17,7 @@ import { Rng } from '../../autodiff/index.js';
 import { loadPolicy } from '../../diffusion/index.js';
 import { taskSolver } from '../../learning/collect.js';
 import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../../learning/evaluate.js';
-import { interplay } from '../../learning/interplay.js';
+import { growingTrajectories, interplay } from '../../learning/interplay.js';
 import {
   METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, type TrainingTrajectory, mlpFromArtifact,
 } from '../../learning/methods.js';
@@ -158,7 +158,7 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
           const { collections } = await interplay({
             methods: config.methods,
             iterations: config.nAlgo,
-            trajectories: nTraj,
+            trajectories: config.nTrajFinal === undefined ? nTraj : growingTrajectories(nTraj, config.nTrajFinal, config.nAlgo),
             T: task.horizon,
             solver,
             sampleInstance: () => task.sampleInstance(rng),
