@@ -119,9 +119,11 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
   }
   const chunking = { horizon: settings.horizon, historyLength: settings.historyLength };
   const { action } = task;
-  const chunks = action.kind === 'torque'
+  const raw = action.kind === 'torque'
     ? torqueChunkDataset(trajectories as SolvedTrajectory[], chunking)
     : stateChunkDataset(trajectories as SolvedTrajectory[], chunking, (x) => action.encode(x), task.dynamics.manifold);
+  // The chunk builders observe the state itself; a task with its own observation (Task.observe) sees o = observe(x_hist), as in the rollout.
+  const chunks = task.observe === undefined ? raw : { ...raw, oHist: task.observe(raw.xHist) };
   // The task parameters join the condition only where the task has them (the swing-ups do not: their datasets are unchanged).
   const { condition } = task;
   const dataset = condition === undefined ? chunks : withTaskCondition(chunks, trajectories, (instance) => condition(instance));

@@ -258,8 +258,14 @@ export function solveConstrained(problem: OcpProblem, init: ConstrainedGuess = {
   }
   const out = sol!;
   const total = performance.now() - start;
+  // The inner solves report L_A; the solution's cost is the problem's own objective J at the iterate.
+  const J = costObjective(problem);
+  const T = problem.horizon;
+  let cost = J.terminalValue(out.xs[T]!);
+  for (let t = 0; t < T; t++) cost += J.stageValue(t, out.xs[t]!, out.us[t]!);
   return {
     ...out,
+    cost,
     iterations,
     converged: reason === 'converged',
     reason,

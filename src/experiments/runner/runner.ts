@@ -203,12 +203,12 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
   return results;
 }
 
-/** An experiment script's whole body: parse the command line, run, print the table. */
-export async function runFromCommandLine(spec: ExperimentSpec, argv: string[]): Promise<void> {
+/** An experiment script's whole body: parse the command line, run, print the table. Returns the results (null for --help). */
+export async function runFromCommandLine(spec: ExperimentSpec, argv: string[]): Promise<ExperimentResults | null> {
   const request = parseConfig(spec, argv);
   if (request === null) {
     console.log(helpText(spec));
-    return;
+    return null;
   }
   const { config, mode } = request;
   installInterruptHandler(() => {
@@ -226,6 +226,7 @@ export async function runFromCommandLine(spec: ExperimentSpec, argv: string[]): 
   } else {
     console.log(`done in ${minutes} min; results in ${config.out}`);
   }
+  return results;
 }
 
 /** Run `spec` when its script is the program (not when a test imports it). */

@@ -179,3 +179,55 @@ export function heatmap(title: string, xLabel: string, yLabel: string, xs: numbe
   const legend = [lo, (lo + hi) / 2, hi].map((v) => ({ name: label(v), color: ramp((v - lo) / (hi - lo || 1)) }));
   return frame(title, xLabel, yLabel, [ex[0][0], ex[ex.length - 1][1]], [ey[0][0], ey[ey.length - 1][1]], body, legend);
 }
+
+/** One panel of `topDownGrid`: discs (obstacles, drawn with an optional dashed inflated rim) and paths seen from above. */
+export interface TopDownPanel {
+  discs: { x: number; y: number; r: number; margin?: number }[];
+  paths: { points: [number, number][]; color: string }[];
+  /** Marked in blue (start) and red (goal), as the main paper's Fig. 4 does. */
+  starts: [number, number][];
+  goals: [number, number][];
+}
+
+/**
+ * A grid of top-down panels (rows x columns) on one shared, equal-scale (x, y) frame: the main
+ * paper's Fig. 4 layout (rows TO, Diff, Sob+Diff; columns 0, 1, 3, 9 obstacles).
+ */
+export function topDownGrid(title: string, rowLabels: string[], columnLabels: string[], panels: TopDownPanel[][], extent: { x: [number, number]; y: [number, number] }): string {
+  const size = 220;
+  const gap = 12;
+  const left = 90;
+  const top = 56;
+  const width = left + columnLabels.length * (size + gap);
+  const height = top + rowLabels.length * (size + gap) + 10;
+  const span = Math.max(extent.x[1] - extent.x[0], extent.y[1] - extent.y[0]);
+  const cx = (extent.x[0] + extent.x[1]) / 2;
+  const cy = (extent.y[0] + extent.y[1]) / 2;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+  ];
+  columnLabels.forEach((label, j) => parts.push(`<text x="${left + j * (size + gap) + size / 2}" y="${top - 8}" text-anchor="middle">${escape(label)}</text>`));
+  rowLabels.forEach((label, i) => parts.push(`<text x="${left - 8}" y="${top + i * (size + gap) + size / 2}" text-anchor="end">${escape(label)}</text>`));
+  panels.forEach((row, i) => row.forEach((panel, j) => {
+    const ox = left + j * (size + gap);
+    const oy = top + i * (size + gap);
+    const px = (x: number) => (ox + ((x - cx) / span + 0.5) * size).toFixed(1);
+    const py = (y: number) => (oy + (0.5 - (y - cy) / span) * size).toFixed(1);
+    const scale = size / span;
+    parts.push(`<rect x="${ox}" y="${oy}" width="${size}" height="${size}" fill="none" stroke="#999"/>`);
+    for (const d of panel.discs) {
+      if (d.margin) parts.push(`<circle cx="${px(d.x)}" cy="${py(d.y)}" r="${((d.r + d.margin) * scale).toFixed(1)}" fill="none" stroke="#777" stroke-dasharray="3 2"/>`);
+      parts.push(`<circle cx="${px(d.x)}" cy="${py(d.y)}" r="${(d.r * scale).toFixed(1)}" fill="#777"/>`);
+    }
+    for (const p of panel.paths) {
+      const finite = p.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+      parts.push(`<polyline points="${finite.map(([x, y]) => `${px(x)},${py(y)}`).join(' ')}" fill="none" stroke="${p.color}" stroke-width="1.5"/>`);
+    }
+    for (const [x, y] of panel.starts) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3.5" fill="#1f77b4"/>`);
+    for (const [x, y] of panel.goals) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3.5" fill="#d62728"/>`);
+  }));
+  parts.push('</svg>');
+  return parts.join('\n');
+}
