@@ -5,9 +5,9 @@
  * run of the shared runner in its own folder `columns-N/`; after them, `top_down.svg` is the
  * Fig. 4 grid (rows TO, Diff, Sob+Diff; a column per layout; five held-out instances each).
  *
- * Default: layouts 0 and 1, n_traj 50, n_algo 1, n_pl = 1000 (the paper's 10^4 and 2 x 10^4
- * reduced tenfold and more), 20 held-out tasks, T_h = 32, T_a = 16, alpha_Sob = 1e-3 (the
- * paper's choice for this task).
+ * Default: layouts 0 and 1, n_traj 50, n_algo 1, n_pl = 500 (the paper's 10^4 and 2 x 10^4
+ * reduced 20 and 40 times: 830 training steps of batch 64, as many as the pendulum's default),
+ * 20 held-out tasks, T_h = 32, T_a = 16, alpha_Sob = 1e-3 (the paper's choice for this task).
  *
  * --full, the paper's protocol: T_h = 32, T_a = 16, 50 held-out tasks; 0 columns n_algo = 1,
  * n_traj = 50, n_pl = 10^4; 1 or 3 columns n_pl = 2 x 10^4; 9 columns n_algo = 5, n_pl = 10^4
@@ -47,7 +47,7 @@ allocation) against the augmented-Lagrangian solver alone. This run: ${columns} 
     defaults: {
       seeds: [0],
       nTraj: [50],
-      epochs: [1000],
+      epochs: [500],
       methods: ['sob-diff', 'diff'],
       nAlgo: 1,
       evalTasks: 20,
