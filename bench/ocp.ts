@@ -5,6 +5,8 @@
  *     Hessians (first order and true DDP) and with Gauss-Newton ones,
  *   - the UR5 reach (dt 0.01, 100 steps, target (0.15, 0.65, 0.5)), 5 solves after warm-up,
  *   - the quadrotor through 3 columns (constrained solver, floor and ceiling),
+ *   - the quadrotor task among 0, 1, 3 and 9 columns (src/tasks/quadrotor.ts, issue 15), 10
+ *     held-out instances each, with the AL solver's ms per iteration split into its phases,
  * and print iterations, convergence rate, ms per iteration and total ms; the last line is
  * one JSON object.
  *
@@ -22,8 +24,9 @@ import { type Tensor, Rng, add, concat, mul, reshape, slice, square, sub, sum, t
 import { createModel } from '../src/dynamics/models/index.js';
 import {
   type OcpProblem, type OcpSolution, type SolverOptions, compileDynamicsCurvature, cylinderRows, defineProblem, gaussNewtonStageCost, gaussNewtonTerminalCost, floorCeilingRows, interpolationGuess, solveConstrained, solveFddp,
-  stackRows, stageConstraint, stageCost, terminalCost, withTask,
+  solveOcp, stackRows, stageConstraint, stageCost, terminalCost, withTask,
 } from '../src/ocp/index.js';
+import { COLUMN_COUNTS, type ColumnCount, type TaskInstance, quadrotorTaskName, taskByName } from '../src/tasks/index.js';
 
 interface TaskReport {
   task: string;
@@ -188,6 +191,30 @@ function runQuadrotor(): TaskReport {
   return { ...r, reasons: { ...r.reasons, [`violation ${sol.constraintViolation?.toExponential(2)}`]: 1 } };
 }
 
+/**
+ * The quadrotor among columns of the main paper's sec. 4.5 (src/tasks/quadrotor.ts), each
+ * layout on `runs` held-out instances from TO alone's interpolation guess, after one warm-up
+ * solve; the AL solver's time split into its phases (derivatives, backward, forward passes)
+ * per iteration, the profile issue 15 asks for.
+ */
+function runQuadrotorTask(columns: ColumnCount, runs: number): TaskReport {
+  const t0 = performance.now();
+  const task = taskByName(quadrotorTaskName(columns));
+  const rng = new Rng(1_000_003);
+  const solve = (instance: TaskInstance) => {
+    const problem = task.problem(instance);
+    return solveOcp(problem, task.solver, task.coldGuess(problem), { ...task.solverOptions, history: false });
+  };
+  const coldMs = solve(task.sampleInstance(new Rng(WARMUP_SEED))).timings.totalMs;
+  const compileMs = performance.now() - t0 - coldMs;
+  const sols = Array.from({ length: runs }, () => solve(task.sampleInstance(rng)));
+  const r = summarize(`quadrotor task, ${columns} column(s)`, 'augmented Lagrangian (fddp inner)', task.horizon, sols, compileMs, coldMs);
+  const its = sols.reduce((a, s) => a + s.iterations, 0);
+  const phase = (k: 'derivativesMs' | 'backwardMs' | 'forwardMs') => (sols.reduce((a, s) => a + s.timings[k], 0) / its).toFixed(3);
+  const worst = Math.max(...sols.map((s) => s.constraintViolation ?? 0));
+  return { ...r, reasons: { ...r.reasons, [`ms/iter derivatives ${phase('derivativesMs')} backward ${phase('backwardMs')} forward ${phase('forwardMs')}; max violation ${worst.toExponential(1)}`]: runs } };
+}
+
 export async function benchOcp(): Promise<{ tasks: TaskReport[]; targets: Record<string, boolean> }> {
   const tasks: TaskReport[] = [];
   const print = (r: TaskReport) => {
@@ -204,6 +231,7 @@ export async function benchOcp(): Promise<{ tasks: TaskReport[]; targets: Record
   print(runSwingUps('doublePendulum', 20, 2, 'gaussNewton'));
   print(runUr5());
   print(runQuadrotor());
+  for (const columns of COLUMN_COUNTS) print(runQuadrotorTask(columns, 10));
   const targets = {
     pendulumUnder50msTotal: tasks[0]!.maxTotalMs <= 50,
     doublePendulumUnder2msPerIteration: tasks[1]!.msPerIteration <= 2,

@@ -132,7 +132,7 @@ export function topDownFigure(runs: readonly { columns: ColumnCount; results: Ex
     });
   }
   const w = QUADROTOR_TASK;
-  return topDownGrid('Quadrotor among columns, seen from above (blue: start, red: goal; dashed: column + margin)', rows.map((r) => r.label),
+  return topDownGrid('Quadrotor among columns, seen from above\nblue: start, red: goal; dashed: column + margin', rows.map((r) => r.label),
     runs.map(({ columns }) => `${columns} column${columns === 1 ? '' : 's'}`), panels,
     { x: [Math.min(w.startX[0], w.goalX[0]) - 0.4, Math.max(w.startX[1], w.goalX[1]) + 0.4], y: [w.startY[0] - 0.2, w.goalY[1] + 0.2] });
 }

@@ -98,7 +98,12 @@ export interface MethodResult {
   /** The rollouts themselves, for plots. */
   rollouts: PolicyRollout;
   /** Constrained or goal-reaching tasks only (reportsConstraints): the policy's rollouts and the refined solutions. */
-  constraints?: { policy: ConstraintRecord; refined: ConstraintRecord };
+  constraints?: {
+    policy: ConstraintRecord;
+    refined: ConstraintRecord;
+    /** Share of the policy's decoded controls that met an actuator bound (StateActions.saturation), where the task counts them. */
+    saturatedDecodes?: number;
+  };
 }
 
 export interface SolverAloneResult {
@@ -142,7 +147,10 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
   const t0 = performance.now();
   policy.rollout([instances[0]], task.horizon);
   const rolloutSeconds = (performance.now() - t0) / 1000;
+  const { action } = task;
+  if (action.kind === 'state') action.resetSaturation?.();
   const rollouts = policy.rollout(instances, task.horizon);
+  const saturation = action.kind === 'state' ? action.saturation?.() : undefined;
   // A diverged rollout failed: its cost is infinite (null in results.json), not the held state's.
   const policyCost = instances.map((instance, i) => (rollouts.diverged[i] ? Infinity : trajectoryCost(task.problem(instance), rollouts.xs[i], rollouts.us[i])));
   const refinedSolutions = await Promise.all(
@@ -154,6 +162,7 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
     constraints: {
       policy: constraintRecord(task, instances, rollouts.xs, rollouts.us, rollouts.diverged),
       refined: solutionsRecord(task, instances, refinedSolutions),
+      ...(saturation ? { saturatedDecodes: saturation.decoded > 0 ? saturation.saturated / saturation.decoded : 0 } : {}),
     },
   } : {};
   return {

@@ -212,6 +212,8 @@ function initialize(s: LoopState, init: InitialGuess): boolean {
 export interface CoreResult {
   solution: OcpSolution;
   workspace: Workspace;
+  /** The loop's regularization mu when it stopped (before the gains' final unregularized pass): where a following solve of a nearby problem may start. */
+  regularization: number;
 }
 
 /**
@@ -294,8 +296,9 @@ export function solveCore(
       }
     }
   }
+  const regularization = s.mu;
   const solution = finalize(s, reason, iterations, history, start, projectedControls);
-  return { solution, workspace: ws };
+  return { solution, workspace: ws, regularization };
 }
 
 /**

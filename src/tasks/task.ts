@@ -48,6 +48,13 @@ export interface StateActions {
   encode(x: Tensor): Tensor;
   /** The control that takes state x [B, nx] towards the planned action next [B, na]: [B, nu]. */
   inverse(x: Tensor, next: Tensor): Tensor;
+  /**
+   * Decodes since the last reset, and how many of them met an actuator bound (the control
+   * that was applied is then not the one the plan asked for). A decoding that counts them
+   * says so here; the evaluation reports the share. Absent: not counted.
+   */
+  saturation?(): { decoded: number; saturated: number };
+  resetSaturation?(): void;
 }
 
 export type ActionRepresentation = TorqueActions | StateActions;

@@ -44,6 +44,9 @@ describe('quadrotor experiment', () => {
       expect(c.finalDistance.cold.mean).toBeLessThan(0.05);
       expect(row.solveSeconds.cold.mean).toBeGreaterThan(0);
       expect(row.solveSeconds.warm.mean).toBeGreaterThan(0);
+      // The thrust decoding counts its bound hits (tasks/free-flyer-actions.ts).
+      expect(c.saturatedDecodes).toBeGreaterThanOrEqual(0);
+      expect(c.saturatedDecodes).toBeLessThanOrEqual(1);
     }
     expect(json.toAlone!.constraints!.violatedRate).toBe(0);
     expect(readFileSync(join(folder, 'results.md'), 'utf8')).toMatch(/max violation, policy/);

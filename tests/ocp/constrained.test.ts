@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Tensor, add, grad, mul, reshape, slice, stack, sum, tensor } from '../../src/autodiff/index.js';
-import { type OcpProblem, cylinderRows, solveConstrained } from '../../src/ocp/index.js';
+import { type OcpProblem, cylinderRows, solveConstrained, solveCore } from '../../src/ocp/index.js';
 import { lineProblem, lineStageRow, obstacleProblem, pointStage as stage, pointTerminal as terminal, positionXY, terminalRow } from './point-mass.js';
 
 /** J(U) + sum_t lambda_t^T c_t by autodiff through the rollout. */
@@ -125,5 +125,18 @@ describe('augmented-Lagrangian solver, equality constraints', () => {
     const noMultipliers = solveConstrained(problem, { xs: first.xs, us: first.us }, opts);
     expect(noMultipliers.converged).toBe(true);
     expect(noMultipliers.iterations).toBeGreaterThan(again.iterations + 2);
+  });
+});
+
+describe('augmented-Lagrangian solver, inner solves', () => {
+  it('each inner solve can start from the regularization the previous one stopped at (solveCore reports it)', () => {
+    const problem = obstacleProblem([1.0, 0.1, 0.4]);
+    const inner = solveCore(problem, 'fddp', { maxIterations: 5 });
+    expect(inner.regularization).toBe(inner.solution.history.at(-1)!.regularization);
+    // Same fixed point whatever the inner solves start from.
+    const a = solveConstrained(problem, {}, { tolerance: 1e-10, constraintTolerance: 1e-8 });
+    const b = solveConstrained(problem, {}, { tolerance: 1e-10, constraintTolerance: 1e-8, regInit: 1 });
+    expect(a.converged && b.converged).toBe(true);
+    expect(Math.abs(a.cost - b.cost)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(a.cost)));
   });
 });

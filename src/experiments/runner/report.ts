@@ -92,6 +92,8 @@ export interface ConstraintSummary {
   violation: { policy: Stats; refined: Stats; cold: Stats };
   finalDistance: { policy: Stats; refined: Stats; cold: Stats };
   violatedRate: { policy: number; refined: number; cold: number };
+  /** Share of the policy's decoded controls that met an actuator bound, where the task counts them. */
+  saturatedDecodes?: number;
 }
 
 /** The solver alone ("TO alone") on the held-out instances, averaged over seeds. */
@@ -208,6 +210,8 @@ function constraintSummary(found: { alone: SolverAloneResult; result: MethodResu
       violation: { policy: overSeeds(policy.map((c) => c.violation)), refined: overSeeds(refined.map((c) => c.violation)), cold: overSeeds(cold.map((c) => c.violation)) },
       finalDistance: { policy: overSeeds(policy.map((c) => c.finalDistance)), refined: overSeeds(refined.map((c) => c.finalDistance)), cold: overSeeds(cold.map((c) => c.finalDistance)) },
       violatedRate: { policy: mean(policy.map((c) => c.violatedRate)), refined: mean(refined.map((c) => c.violatedRate)), cold: mean(cold.map((c) => c.violatedRate)) },
+      ...(found.every((m) => m.result.constraints!.saturatedDecodes !== undefined)
+        ? { saturatedDecodes: mean(found.map((m) => m.result.constraints!.saturatedDecodes!)) } : {}),
     },
   };
 }
@@ -264,18 +268,18 @@ const g = (v: number) => (!Number.isFinite(v) ? f(v) : v === 0 ? '0' : Math.abs(
 function constraintTable(rows: SummaryRow[], alone: SolverAloneRow | null): string[] {
   const lines = [
     'Constraints, goal and solve times: mean (median) over held-out tasks; "violating" is the share of trajectories beyond the solver\'s constraint tolerance (or diverged).', '',
-    '| method | n_traj | epochs | max violation, policy | max violation, refined | final distance, policy (m) | final distance, refined (m) | policy violating | TO iterations cold / warm | solve s cold / warm | warm solve failed |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| method | n_traj | epochs | max violation, policy | max violation, refined | final distance, policy (m) | final distance, refined (m) | policy violating | controls at a bound | TO iterations cold / warm | solve s cold / warm | warm solve failed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const ms = (s: Stats) => `${g(s.mean)} (${g(s.median)})`;
   for (const r of rows) {
     const c = r.constraints;
     if (!c) continue;
-    lines.push(`| ${r.label} | ${r.nTraj} | ${r.epochs} | ${ms(c.violation.policy)} | ${ms(c.violation.refined)} | ${ms(c.finalDistance.policy)} | ${ms(c.finalDistance.refined)} | ${f(100 * c.violatedRate.policy, 0)} % | ${f(r.solverIterations.cold.mean, 1)} / ${f(r.solverIterations.warm.mean, 1)} | ${f(r.solveSeconds.cold.mean, 3)} / ${f(r.solveSeconds.warm.mean, 3)} | ${f(100 * (1 - r.convergedRate.warm), 0)} % |`);
+    lines.push(`| ${r.label} | ${r.nTraj} | ${r.epochs} | ${ms(c.violation.policy)} | ${ms(c.violation.refined)} | ${ms(c.finalDistance.policy)} | ${ms(c.finalDistance.refined)} | ${f(100 * c.violatedRate.policy, 0)} % | ${c.saturatedDecodes === undefined ? '-' : `${f(100 * c.saturatedDecodes, 0)} %`} | ${f(r.solverIterations.cold.mean, 1)} / ${f(r.solverIterations.warm.mean, 1)} | ${f(r.solveSeconds.cold.mean, 3)} / ${f(r.solveSeconds.warm.mean, 3)} | ${f(100 * (1 - r.convergedRate.warm), 0)} % |`);
   }
   if (alone?.constraints) {
     const c = alone.constraints;
-    lines.push(`| TO alone | - | - | - | ${ms(c.violation)} | - | ${ms(c.finalDistance)} | - | ${f(alone.solverIterations.mean, 1)} / - | ${f(alone.solveSeconds.mean, 3)} / - | ${f(100 * (1 - alone.convergedRate), 0)} % |`);
+    lines.push(`| TO alone | - | - | - | ${ms(c.violation)} | - | ${ms(c.finalDistance)} | - | - | ${f(alone.solverIterations.mean, 1)} / - | ${f(alone.solveSeconds.mean, 3)} / - | ${f(100 * (1 - alone.convergedRate), 0)} % |`);
   }
   return lines;
 }

@@ -197,8 +197,8 @@ export function topDownGrid(title: string, rowLabels: string[], columnLabels: st
   const size = 220;
   const gap = 12;
   const left = 90;
-  const top = 56;
-  const width = left + columnLabels.length * (size + gap);
+  const top = 62;
+  const width = Math.max(left + columnLabels.length * (size + gap), 480);
   const height = top + rowLabels.length * (size + gap) + 10;
   const span = Math.max(extent.x[1] - extent.x[0], extent.y[1] - extent.y[0]);
   const cx = (extent.x[0] + extent.x[1]) / 2;
@@ -206,7 +206,7 @@ export function topDownGrid(title: string, rowLabels: string[], columnLabels: st
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    ...title.split('\n').map((line, k) => `<text x="${width / 2}" y="${18 + 15 * k}" text-anchor="middle" font-size="13">${escape(line)}</text>`),
   ];
   columnLabels.forEach((label, j) => parts.push(`<text x="${left + j * (size + gap) + size / 2}" y="${top - 8}" text-anchor="middle">${escape(label)}</text>`));
   rowLabels.forEach((label, i) => parts.push(`<text x="${left - 8}" y="${top + i * (size + gap) + size / 2}" text-anchor="end">${escape(label)}</text>`));
@@ -216,7 +216,9 @@ export function topDownGrid(title: string, rowLabels: string[], columnLabels: st
     const px = (x: number) => (ox + ((x - cx) / span + 0.5) * size).toFixed(1);
     const py = (y: number) => (oy + (0.5 - (y - cy) / span) * size).toFixed(1);
     const scale = size / span;
-    parts.push(`<rect x="${ox}" y="${oy}" width="${size}" height="${size}" fill="none" stroke="#999"/>`);
+    // Paths that leave the frame (a diverging policy) are clipped to their own panel.
+    parts.push(`<clipPath id="panel-${i}-${j}"><rect x="${ox}" y="${oy}" width="${size}" height="${size}"/></clipPath>`);
+    parts.push(`<rect x="${ox}" y="${oy}" width="${size}" height="${size}" fill="none" stroke="#999"/>`, `<g clip-path="url(#panel-${i}-${j})">`);
     for (const d of panel.discs) {
       if (d.margin) parts.push(`<circle cx="${px(d.x)}" cy="${py(d.y)}" r="${((d.r + d.margin) * scale).toFixed(1)}" fill="none" stroke="#777" stroke-dasharray="3 2"/>`);
       parts.push(`<circle cx="${px(d.x)}" cy="${py(d.y)}" r="${(d.r * scale).toFixed(1)}" fill="#777"/>`);
@@ -227,6 +229,7 @@ export function topDownGrid(title: string, rowLabels: string[], columnLabels: st
     }
     for (const [x, y] of panel.starts) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3.5" fill="#1f77b4"/>`);
     for (const [x, y] of panel.goals) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3.5" fill="#d62728"/>`);
+    parts.push('</g>');
   }));
   parts.push('</svg>');
   return parts.join('\n');
