@@ -29,7 +29,7 @@ describe('quadrotor experiment', () => {
   it('runs the 1-column layout on a tiny configuration and reports the constraints', async () => {
     const out = mkdtempSync(join(tmpdir(), 'quadrotor-'));
     const { runs } = await runQuadrotor([
-      '--columns', '1', '--n-traj', '2', '--epochs', '1', '--eval-tasks', '2', '--unet-dims', '8,8', '--max-iterations', '100', '--workers', '1', '--out', out,
+      '--columns', '1', '--n-traj', '2', '--epochs', '1', '--eval-tasks', '2', '--unet-dims', '8,8', '--max-iterations', '60', '--workers', '1', '--out', out,
     ]);
     expect(runs.map((r) => r.columns)).toEqual([1]);
     const folder = join(out, 'columns-1');
@@ -59,5 +59,5 @@ describe('quadrotor experiment', () => {
     // One column of three panels, each with its column (disc and dashed margin) and two paths.
     expect(svg.match(/<polyline/g)?.length).toBe(3 * 2);
     expect(svg.match(/stroke-dasharray="3 2"/g)?.length).toBe(3);
-  }, 60_000);
+  }, 120_000); // about 10 s of CPU; the margin is for a machine shared with other jobs
 });
