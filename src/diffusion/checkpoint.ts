@@ -14,7 +14,7 @@
  * continues from someone else's weights.
  */
 import { type DType, type PyTree, Rng, treeLeaves } from '../autodiff/index.js';
-import { CheckpointError, type Json, expectTreeLike, loadCheckpoint, saveCheckpoint } from '../nn/index.js';
+import { CheckpointError, type CheckpointContents, type Json, decodeCheckpoint, expectTreeLike, loadCheckpoint, saveCheckpoint } from '../nn/index.js';
 import { type EmaState, type TrainState } from '../nn/optim/index.js';
 import { type AffineRange, type Normalizer } from './normalize.js';
 import { type ChunkGeometry, type DiffusionPolicy } from './policy.js';
@@ -90,7 +90,15 @@ export function savePolicy(path: string, policy: DiffusionPolicy): void {
  * EMA weights are used when present.
  */
 export function loadPolicy(path: string): DiffusionPolicy {
-  const { meta, trees } = loadCheckpoint(path);
+  return policyFromContents(path, loadCheckpoint(path));
+}
+
+/** A policy from the bytes of a policy or training checkpoint (a fetched file in a browser); `name` only names it in errors. */
+export function decodePolicy(bytes: Uint8Array, name = '(memory)'): DiffusionPolicy {
+  return policyFromContents(name, decodeCheckpoint(bytes, name));
+}
+
+function policyFromContents(path: string, { meta, trees }: CheckpointContents): DiffusionPolicy {
   const described = policyFromMeta(path, (meta as { policy?: Json } | null)?.policy ?? null);
   const stored = trees.ema ?? trees.params;
   const dtype = stored === undefined ? 'float64' : (treeLeaves(stored)[0]?.dtype ?? 'float64');

@@ -41,10 +41,10 @@
  * Atomicity: the file is written to a temporary name in the same directory, flushed to disk
  * (fsync), then renamed over the destination. A rename within one file system is atomic on
  * POSIX, so a reader (or a crash) sees either the old checkpoint or the new one, never a mix.
+ * The hash and the file system come from checkpoint-io.ts (Node), whose browser twin keeps
+ * the bytes (encode, decode) and refuses files.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileBytes, sha256Hex, writeFileAtomic } from './checkpoint-io.js';
 import { ConcreteTensor, type PyTree, type TreeDef, flatten, unflatten } from '../autodiff/index.js';
 import { namedLeaves } from './params.js';
 
@@ -121,11 +121,7 @@ function lastIndexOf(bytes: Uint8Array, pattern: string): number {
 
 /** SHA-256 of `bytes` with the 64 bytes at `at` read as '0' characters (without copying the file). */
 function sealHash(bytes: Uint8Array, at: number): string {
-  return createHash('sha256')
-    .update(bytes.subarray(0, at))
-    .update(ZERO_DIGITS)
-    .update(bytes.subarray(at + HEX_DIGITS))
-    .digest('hex');
+  return sha256Hex([bytes.subarray(0, at), new TextEncoder().encode(ZERO_DIGITS), bytes.subarray(at + HEX_DIGITS)]);
 }
 
 /** How the seal is written in the header: this prefix, 64 hex digits, a closing quote. */
@@ -331,31 +327,16 @@ function checkTreeDef(where: string, def: unknown, depth: number, fail: (detail:
   children.forEach((c, i) => checkTreeDef(`${where}.${def.kind === 'object' ? (def.keys as string[])[i] : i}`, c, depth + 1, fail));
 }
 
-/** Write a checkpoint atomically: a temporary file in the same directory, fsync, rename. */
+/** Write a checkpoint atomically: a temporary file in the same directory, fsync, rename (checkpoint-io.ts). */
 export function saveCheckpoint(path: string, contents: CheckpointContents): void {
-  const bytes = encodeCheckpoint(contents, path);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'w');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, encodeCheckpoint(contents, path));
 }
 
 /** Read a checkpoint; throws a CheckpointError for a corrupt or truncated file. */
 export function loadCheckpoint(path: string): CheckpointContents {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readFileBytes(path);
   } catch (e) {
     throw new CheckpointError(path, `cannot be read (${(e as Error).message})`);
   }

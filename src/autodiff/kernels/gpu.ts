@@ -4,6 +4,7 @@
  * one output cell per thread, four neighbouring cells per f32x4 SIMD step, on the
  * calling thread (its worker-pool threads engage only under the async contract, which
  * our synchronous kernel API cannot use). With a GL context it would pick headless-gl.
+ * In a browser build gpu.js is bundled (platform.browser.ts) and runs on the page's WebGL.
  *
  * Kernels bake every size into their code, so one is compiled per geometry and cached.
  * Each cell is a plain gather loop (the GPU shape of the algorithm), and each call
@@ -13,7 +14,7 @@
  * numbers, the backend reports itself unavailable (`gpuStatus().reason` says why) and
  * the dispatcher in index.ts never selects it.
  */
-import { createRequire } from 'node:module';
+import { loadGpuJs } from './platform.js';
 import type { Conv1dGeometry, MatmulArgs } from './types.js';
 
 /** The slice of gpu.js's API used here (its own typings are looser than `strict` likes). */
@@ -45,8 +46,7 @@ const cache = new Map<string, GpuKernel>();
 export function gpuStatus(): GpuStatus {
   if (status !== null) return status;
   try {
-    const require = createRequire(import.meta.url);
-    const mod = require('gpu.js') as GpuModule;
+    const mod = loadGpuJs() as GpuModule;
     gpu = new mod.GPU();
     const probe = gpu.createKernel('function(a) { return a[this.thread.x] * 2; }', { output: [4] });
     const r = probe(new Float32Array([1, 2, 3, 4])) as ArrayLike<number>;

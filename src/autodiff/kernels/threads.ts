@@ -13,8 +13,7 @@
  * results are reproducible on a given machine; the weight adjoint's summation order (and so
  * its last bits) differs from the single-threaded kernel.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, availableParallelism } from './platform.js';
 import { conv1dInputAdjointTs, conv1dTs, conv1dWeightAdjointTs } from './conv1d-ts.js';
 import { matmulTs } from './matmul-ts.js';
 import { withMicroKernel } from './gemm-core.js';

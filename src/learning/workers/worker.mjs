@@ -1,11 +1,21 @@
 // The one worker entry of the project's WorkerPool (pool.ts): plain JavaScript, so Node can
-// start it without a TypeScript loader. It registers tsx's ESM loader, imports the job
-// handler (jobs.ts) and runs one job per message, passing its progress reports on.
+// start it without a TypeScript loader. Built (dist/, the compiled jobs.js beside this file)
+// it imports the job handler directly; from the TypeScript sources it first registers tsx's
+// ESM loader and imports jobs.ts. Then it runs one job per message, passing its progress
+// reports on.
+import { existsSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
-const { runJob } = await import('./jobs.ts');
+const built = new URL('./jobs.js', import.meta.url);
+let jobs;
+if (existsSync(built)) {
+  jobs = await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  jobs = await import('./jobs.ts');
+}
+const { runJob } = jobs;
 
 parentPort.on('message', async ({ id, request }) => {
   try {

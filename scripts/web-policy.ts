@@ -1,0 +1,99 @@
+/**
+ * Trains the pendulum policy the web page ships (web/policy/): Sob+Diff on n_traj solver
+ * trajectories of the main job's pendulum task, with the main job's settings (README, "The
+ * task"), written as a sealed safetensors policy file, and beside it a JSON note of how it
+ * was made (the page shows it). Deterministic given its flags.
+ *
+ *   npx tsx scripts/web-policy.ts [--n-traj 10] [--epochs 1000] [--seed 0] [--out web/policy]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/autodiff/index.js';
+import { loadPolicy } from '../src/diffusion/index.js';
+import { JobPool, type TrainingSettings, collectTrajectories, runTrainingJob, taskSolver } from '../src/learning/index.js';
+import { parameterCount } from '../src/nn/index.js';
+import { taskByName } from '../src/tasks/index.js';
+import { ROOT } from './build.js';
+
+/** The main job's training settings (src/experiments/pendulum.ts and the runner's defaults). */
+export const WEB_POLICY_SETTINGS: TrainingSettings = {
+  horizon: 32, historyLength: 1, diffusionSteps: 5, alphaSob: 1, diffusionBatch: 64, diffusionLr: 1e-3,
+  diffusionDtype: 'float32', mlpHidden: [256, 256], mlpBatch: 256, mlpLr: 1e-3,
+};
+/** T_a of the main job's rollouts (the page's too). */
+export const WEB_ACTIONS_PER_PLAN = 9;
+export const WEB_POLICY_FILE = 'pendulum-sob-diff.safetensors';
+
+export interface WebPolicyOptions {
+  nTraj: number;
+  epochs: number;
+  seed: number;
+  out: string;
+  /** Down dims of a smaller U-Net (tests); the default is the main job's. */
+  unetDownDims?: number[];
+}
+
+export async function trainWebPolicy(o: WebPolicyOptions): Promise<{ path: string; bytes: number; note: Record<string, unknown> }> {
+  const t0 = performance.now();
+  const task = taskByName('pendulum');
+  const rng = new Rng(o.seed);
+  const pool = new JobPool();
+  let trajectories;
+  try {
+    ({ trajectories } = await collectTrajectories(o.nTraj, taskSolver(task, { maxIterations: 1000 }, pool), { sampleInstance: () => task.sampleInstance(rng) }));
+  } finally {
+    await pool.close();
+  }
+  const scratch = mkdtempSync(join(tmpdir(), 'web-policy-'));
+  const path = join(o.out, WEB_POLICY_FILE);
+  let finalLoss: number;
+  try {
+    const artifact = runTrainingJob({
+      task: task.name, method: 'sob-diff', trajectories, epochs: o.epochs, seed: o.seed,
+      settings: { ...WEB_POLICY_SETTINGS, ...(o.unetDownDims ? { unetDownDims: o.unetDownDims } : {}) },
+      checkpointPath: join(scratch, 'training.safetensors'), policyPath: path,
+    }, () => {});
+    finalLoss = artifact.finalLoss;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const policy = loadPolicy(path);
+  const bytes = statSync(path).size;
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch { /* not a git checkout */ }
+  const note = {
+    task: task.name, method: 'Sob+Diff', nTraj: o.nTraj, epochs: o.epochs, seed: o.seed,
+    actionsPerPlan: WEB_ACTIONS_PER_PLAN, settings: WEB_POLICY_SETTINGS, unetDownDims: policy.unet.downDims,
+    parameters: parameterCount(policy.params), bytes, finalLoss,
+    trainSeconds: Math.round((performance.now() - t0) / 100) / 10,
+    made: new Date().toISOString().slice(0, 10), commit,
+    command: 'npx tsx scripts/web-policy.ts' + (o.nTraj !== 10 || o.epochs !== 1000 || o.seed !== 0 ? ` --n-traj ${o.nTraj} --epochs ${o.epochs} --seed ${o.seed}` : ''),
+  };
+  writeFileSync(join(o.out, WEB_POLICY_FILE.replace(/\.safetensors$/, '.json')), JSON.stringify(note, null, 2) + '\n');
+  return { path, bytes, note };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      'n-traj': { type: 'string', default: '10' },
+      epochs: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '0' },
+      out: { type: 'string', default: join(ROOT, 'web', 'policy') },
+    },
+  });
+  const count = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${v}`);
+    return n;
+  };
+  const { path, bytes, note } = await trainWebPolicy({
+    nTraj: count('n-traj', values['n-traj'], 1), epochs: count('epochs', values.epochs, 1), seed: count('seed', values.seed, 0), out: values.out,
+  });
+  console.log(`${path}: ${(bytes / 1024).toFixed(0)} KiB, ${note.parameters} parameters, trained in ${note.trainSeconds} s, final loss ${note.finalLoss}`);
+}
