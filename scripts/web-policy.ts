@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/autodiff/index.js';
 import { loadPolicy } from '../src/diffusion/index.js';
@@ -78,7 +79,7 @@ export async function trainWebPolicy(o: WebPolicyOptions): Promise<{ path: strin
   return { path, bytes, note };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { values } = parseArgs({
     options: {
       'n-traj': { type: 'string', default: '10' },
