@@ -6,7 +6,6 @@
  *
  *   npx tsx scripts/web-policy.ts [--n-traj 10] [--epochs 1000] [--seed 0] [--out web/policy]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,16 +62,12 @@ export async function trainWebPolicy(o: WebPolicyOptions): Promise<{ path: strin
   }
   const policy = loadPolicy(path);
   const bytes = statSync(path).size;
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch { /* not a git checkout */ }
   const note = {
     task: task.name, method: 'Sob+Diff', nTraj: o.nTraj, epochs: o.epochs, seed: o.seed,
     actionsPerPlan: WEB_ACTIONS_PER_PLAN, settings: WEB_POLICY_SETTINGS, unetDownDims: policy.unet.downDims,
     parameters: parameterCount(policy.params), bytes, finalLoss,
     trainSeconds: Math.round((performance.now() - t0) / 100) / 10,
-    made: new Date().toISOString().slice(0, 10), commit,
+    made: new Date().toISOString().slice(0, 10),
     command: 'npx tsx scripts/web-policy.ts' + (o.nTraj !== 10 || o.epochs !== 1000 || o.seed !== 0 ? ` --n-traj ${o.nTraj} --epochs ${o.epochs} --seed ${o.seed}` : ''),
   };
   writeFileSync(join(o.out, WEB_POLICY_FILE.replace(/\.safetensors$/, '.json')), JSON.stringify(note, null, 2) + '\n');

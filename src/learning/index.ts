@@ -1,8 +1,9 @@
 /**
  * The papers' algorithms on top of the stack, task-agnostic: gain chaining (eq. 2, 7), chunk
  * and pair datasets, MLP policies, trajectory collection and Alg. 1, the evaluation protocol,
- * the methods, and the jobs with their worker pool (Node worker threads; in a browser build
- * the pool is unavailable and `runJob` runs a job where it is called).
+ * the methods, the consensus paper's algorithms (consensus/), and the jobs with their worker
+ * pool (Node worker threads; in a browser build the pool is unavailable and `runJob` runs a
+ * job where it is called). The package's `sobolev-to/learning`.
  */
 export * from './chaining.js';
 export * from './chunks.js';
@@ -14,3 +15,4 @@ export * from './mlp-policy.js';
 export * from './policies.js';
 export * from './workers/jobs.js';
 export { WorkerPool } from './workers/pool.js';
+export * from './consensus/index.js';

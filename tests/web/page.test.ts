@@ -6,9 +6,14 @@
  *   - the playground's f, f', f'' (nested grad) and the Hessian of Rosenbrock's function
  *     equal the closed forms;
  *   - the swing-up rolls the shipped policy out from a start angle and refines it in its Web
- *     Worker: both costs must equal the same rollout and solve in Node within float32
- *     tolerance (the U-Net runs in float32, and the browser's engine may fuse multiply-adds
- *     (relaxed SIMD) where Node's does not, so the last bits of the plans can differ);
+ *     Worker: both costs must equal the same rollout and solve in Node within float
+ *     tolerance. The U-Net runs in float32, and a browser's engine may fuse multiply-adds
+ *     (relaxed SIMD) where Node's does not, so the plans may differ in their last bits
+ *     (float32 eps 6e-8), which 200 steps of a stabilized swing-up amplify by at most some
+ *     hundreds: 1e-5 relative on the policy's cost. The refinement stops near the same
+ *     optimum from either rollout, and a cost is flat there: 1e-6.
+ *     (Chromium 156 against Node 20, 2026-12-02: the policy costs were equal to the last bit,
+ *     the refined costs 3e-16 apart);
  *   - the gpu.js kernels (whatever backend gpu.js picks there) agree with the reference;
  *   - no console error, page error or failed request happens on the way;
  *
@@ -108,8 +113,8 @@ describe('the web page in Chromium', () => {
     const refined = solveInstance(refineJob(Q0, rollout));
     console.log(`q0 = ${Q0}: policy cost ${policyCost} in Chromium, ${rollout.cost} in Node; refined ${refinedCost} and ${refined.cost}`);
     expect(Number.isFinite(rollout.cost)).toBe(true);
-    expect(Math.abs(policyCost - rollout.cost)).toBeLessThanOrEqual(1e-4 * rollout.cost);
-    expect(Math.abs(refinedCost - refined.cost)).toBeLessThanOrEqual(1e-4 * refined.cost);
+    expect(Math.abs(policyCost - rollout.cost)).toBeLessThanOrEqual(1e-5 * rollout.cost);
+    expect(Math.abs(refinedCost - refined.cost)).toBeLessThanOrEqual(1e-6 * refined.cost);
     expect(refinedCost).toBeLessThanOrEqual(policyCost);
   }, 60_000);
 

@@ -1,15 +1,6 @@
-// Entry of a kernel worker thread. Built (dist/, plain JavaScript beside this file) it imports
-// the compiled worker; from the TypeScript sources it first registers tsx's loader (the
-// project runs its sources through tsx), then imports the TypeScript. Then it serves jobs.
-import { existsSync } from 'node:fs';
+// Entry of a kernel worker thread: load the worker side of the threads backend (compiled or
+// TypeScript, see worker-module.mjs) and serve jobs.
+import { importWorkerModule } from './worker-module.mjs';
 
-const built = new URL('./threads-worker.js', import.meta.url);
-let worker;
-if (existsSync(built)) {
-  worker = await import(built.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  worker = await import('./threads-worker.ts');
-}
-worker.serve();
+const { serve } = await importWorkerModule(import.meta.url, 'threads-worker');
+serve();

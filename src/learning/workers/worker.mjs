@@ -1,21 +1,11 @@
 // The one worker entry of the project's WorkerPool (pool.ts): plain JavaScript, so Node can
-// start it without a TypeScript loader. Built (dist/, the compiled jobs.js beside this file)
-// it imports the job handler directly; from the TypeScript sources it first registers tsx's
-// ESM loader and imports jobs.ts. Then it runs one job per message, passing its progress
-// reports on.
-import { existsSync } from 'node:fs';
+// start it without a TypeScript loader. It imports the job handler (jobs.js of the built
+// package, or jobs.ts through tsx in development: autodiff/kernels/worker-module.mjs) and
+// runs one job per message, passing its progress reports on.
 import { parentPort } from 'node:worker_threads';
+import { importWorkerModule } from '../../autodiff/kernels/worker-module.mjs';
 
-const built = new URL('./jobs.js', import.meta.url);
-let jobs;
-if (existsSync(built)) {
-  jobs = await import(built.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  jobs = await import('./jobs.ts');
-}
-const { runJob } = jobs;
+const { runJob } = await importWorkerModule(import.meta.url, 'jobs');
 
 parentPort.on('message', async ({ id, request }) => {
   try {
