@@ -2,18 +2,23 @@
  * Trains the pendulum policy the web page ships (web/policy/): Sob+Diff on n_traj solver
  * trajectories of the main job's pendulum task, with the main job's settings (README, "The
  * task"), written as a sealed safetensors policy file, and beside it a JSON note of how it
- * was made (the page shows it). Deterministic given its flags.
+ * was made and how it does on the main job's 50 held-out tasks of seed 0 (alone and as the
+ * solver's warm start, against the solver alone), which the page shows. Deterministic given
+ * its flags. `--evaluate` only evaluates the policy file there and rewrites the note.
  *
- *   npx tsx scripts/web-policy.ts [--n-traj 10] [--epochs 1000] [--seed 0] [--out web/policy]
+ *   npx tsx scripts/web-policy.ts [--n-traj 10] [--epochs 1000] [--seed 0] [--out web/policy] [--evaluate]
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/autodiff/index.js';
 import { loadPolicy } from '../src/diffusion/index.js';
-import { JobPool, type TrainingSettings, collectTrajectories, runTrainingJob, taskSolver } from '../src/learning/index.js';
+import {
+  JobPool, type TrainingSettings, collectTrajectories, diffusionEvaluated, evaluatePolicy, evaluateSolverAlone, runTrainingJob, taskSolver,
+} from '../src/learning/index.js';
+import { atomicWrite } from '../src/experiments/runner/run-folder.js';
 import { parameterCount } from '../src/nn/index.js';
 import { taskByName } from '../src/tasks/index.js';
 import { ROOT } from './build.js';
@@ -34,6 +39,8 @@ export interface WebPolicyOptions {
   out: string;
   /** Down dims of a smaller U-Net (tests); the default is the main job's. */
   unetDownDims?: number[];
+  /** Held-out tasks of the evaluation (tests use fewer). */
+  heldOutTasks?: number;
 }
 
 export async function trainWebPolicy(o: WebPolicyOptions): Promise<{ path: string; bytes: number; note: Record<string, unknown> }> {
@@ -62,7 +69,7 @@ export async function trainWebPolicy(o: WebPolicyOptions): Promise<{ path: strin
   }
   const policy = loadPolicy(path);
   const bytes = statSync(path).size;
-  const note = {
+  const note: Record<string, unknown> = {
     task: task.name, method: 'Sob+Diff', nTraj: o.nTraj, epochs: o.epochs, seed: o.seed,
     actionsPerPlan: WEB_ACTIONS_PER_PLAN, settings: WEB_POLICY_SETTINGS, unetDownDims: policy.unet.downDims,
     parameters: parameterCount(policy.params), bytes, finalLoss,
@@ -70,19 +77,54 @@ export async function trainWebPolicy(o: WebPolicyOptions): Promise<{ path: strin
     made: new Date().toISOString().slice(0, 10),
     command: 'npx tsx scripts/web-policy.ts' + (o.nTraj !== 10 || o.epochs !== 1000 || o.seed !== 0 ? ` --n-traj ${o.nTraj} --epochs ${o.epochs} --seed ${o.seed}` : ''),
   };
-  writeFileSync(join(o.out, WEB_POLICY_FILE.replace(/\.safetensors$/, '.json')), JSON.stringify(note, null, 2) + '\n');
+  note.heldOut = await evaluateWebPolicy(path, o.heldOutTasks);
+  atomicWrite(notePath(o.out), JSON.stringify(note, null, 2) + '\n');
   return { path, bytes, note };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+const notePath = (out: string) => join(out, WEB_POLICY_FILE.replace(/\.safetensors$/, '.json'));
+
+/** Held-out instances and rollout seed of the main job's seed 0 (experiments/runner: Rng(1_000_003 + seed), Rng(seed * 7919 + 99)). */
+const HELD_OUT_SEED = 1_000_003;
+
+/** The policy alone and as a warm start on the main job's held-out tasks, and the solver alone: mean (median) costs, warm and cold iterations. */
+export async function evaluateWebPolicy(path: string, tasks = 50) {
+  const task = taskByName('pendulum');
+  const rng = new Rng(HELD_OUT_SEED);
+  const instances = Array.from({ length: tasks }, () => task.sampleInstance(rng));
+  const solver = taskSolver(task, { maxIterations: 1000 });
+  const evaluated = diffusionEvaluated('Sob+Diff', loadPolicy(path), task, { actionsPerPlan: WEB_ACTIONS_PER_PLAN, rng: new Rng(99) });
+  const policy = await evaluatePolicy(evaluated, { task, instances, solver });
+  const alone = await evaluateSolverAlone({ task, instances, solver });
+  return {
+    tasks, policyCost: policy.policyCost, refinedCost: policy.refinedCost, warmIterations: policy.solverIterations.mean,
+    toAloneCost: alone.cost, coldIterations: alone.iterations.mean,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
     options: {
       'n-traj': { type: 'string', default: '10' },
       epochs: { type: 'string', default: '1000' },
       seed: { type: 'string', default: '0' },
       out: { type: 'string', default: join(ROOT, 'web', 'policy') },
+      evaluate: { type: 'boolean', default: false },
     },
   });
+  if (values.evaluate) {
+    const path = join(values.out, WEB_POLICY_FILE);
+    if (!existsSync(notePath(values.out))) throw new Error(`${notePath(values.out)}: no note to update (train first)`);
+    const note = JSON.parse(readFileSync(notePath(values.out), 'utf8')) as Record<string, unknown>;
+    note.heldOut = await evaluateWebPolicy(path);
+    atomicWrite(notePath(values.out), JSON.stringify(note, null, 2) + '\n');
+    console.log(JSON.stringify(note.heldOut));
+  } else {
+    await train(values);
+  }
+}
+
+async function train(values: { 'n-traj': string; epochs: string; seed: string; out: string }): Promise<void> {
   const count = (name: string, v: string, min: number) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${v}`);

@@ -12,6 +12,7 @@ const NOTE_URL = 'policy/pendulum-sob-diff.json';
 const DT = 0.01;
 
 interface Note {
+  heldOut?: { tasks: number; policyCost: { mean: number }; refinedCost: { mean: number }; warmIterations: number; toAloneCost: { mean: number }; coldIterations: number };
   nTraj: number;
   epochs: number;
   parameters: number;
@@ -109,7 +110,9 @@ export async function startSwingUp(): Promise<void> {
   const policy: DiffusionPolicy = loadSwingPolicy(new Uint8Array(bytes));
   byId('policy-note').textContent =
     `Sob+Diff policy (U-Net, ${note.parameters.toLocaleString('en')} parameters, float32): ${(note.bytes / 1024).toFixed(0)} KiB ` +
-    `safetensors file, trained on ${note.nTraj} solver trajectories for ${note.epochs} epochs in ${Math.round(note.trainSeconds)} s (${note.made}, ${note.command}).`;
+    `safetensors file, trained on ${note.nTraj} solver trajectories for ${note.epochs} epochs in ${Math.round(note.trainSeconds)} s (${note.made}, ${note.command}).` +
+    (note.heldOut === undefined ? '' : ` On the main job's ${note.heldOut.tasks} held-out tasks: cost ${note.heldOut.policyCost.mean.toFixed(2)} alone, ` +
+      `${note.heldOut.refinedCost.mean.toFixed(2)} refined in ${note.heldOut.warmIterations.toFixed(1)} iterations; the solver alone ${note.heldOut.toAloneCost.mean.toFixed(2)} in ${note.heldOut.coldIterations.toFixed(1)}.`);
   const worker = new Worker(new URL('./refine-worker.js', import.meta.url), { type: 'module' });
   const slider = byId<HTMLInputElement>('q0');
   const button = byId<HTMLButtonElement>('run');
