@@ -64,6 +64,7 @@ import { type Tensor, grad, mul, sum, tensor } from '${pkg.name}';
 import { type Task, taskByName } from '${pkg.name}/tasks';
 import { type OcpSolution, solveOcp } from '${pkg.name}/ocp';
 import { MLP } from '${pkg.name}/nn';
+import { adam } from '${pkg.name}/nn/optim';
 import { type DiffusionPolicy, decodePolicy } from '${pkg.name}/diffusion';
 import { JobPool } from '${pkg.name}/learning';
 import { cholesky } from '${pkg.name}/linalg';
@@ -76,7 +77,7 @@ const problem = task.problem(task.sampleInstance(new (await import('${pkg.name}'
 const solution: OcpSolution = solveOcp(problem, task.solver, task.coldGuess(problem), task.solverOptions);
 const cost: number = solution.cost;
 const policy: (bytes: Uint8Array) => DiffusionPolicy = decodePolicy;
-export { g, cost, policy, MLP, JobPool, cholesky, createModel };
+export { g, cost, policy, MLP, adam, JobPool, cholesky, createModel };
 // @ts-expect-error grad differentiates a function of tensors, not a number (fails if the declarations were any)
 grad(42);
 `;
