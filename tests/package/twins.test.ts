@@ -2,10 +2,12 @@
  * The browser twins (scripts/build.ts): each `X.browser.ts` exports exactly the names of its
  * Node module `X.ts`, so code written against one runs against the other; and the plain
  * TypeScript SHA-256 that seals checkpoints in a browser equals Node's on any bytes, however
- * they are split into parts (fast-check, seeded; a failure prints its seed).
+ * they are split into parts (fast-check, seeded; a failure prints its seed). And the
+ * package's entries (package.json's exports) reach every module of the library.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ROOT, browserTwins } from '../../scripts/build.js';
@@ -42,3 +44,36 @@ describe('sha256', () => {
     );
   });
 });
+
+/** Modules of src/ (besides the experiment scripts) that no entry of the package reaches, on purpose. */
+const NOT_EXPORTED = new Set(['learning/workers/queue.ts', 'learning/workers/wire.ts', 'autodiff/kernels/threads-worker.ts']);
+
+describe('the package entries', () => {
+  it('reach every module of src/ (a new module joins its layer\'s index.ts, or NOT_EXPORTED says why not)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }> };
+    const entries = Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [] : [e.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')]));
+    const seen = new Set<string>();
+    const visit = (rel: string) => {
+      if (seen.has(rel)) return;
+      seen.add(rel);
+      const twin = rel.replace(/\.ts$/, '.browser.ts'); // what a browser build reaches instead
+      if (existsSync(join(ROOT, 'src', twin))) visit(twin);
+      const text = readFileSync(join(ROOT, 'src', rel), 'utf8');
+      for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+        const target = relative(join(ROOT, 'src'), resolve(dirname(join(ROOT, 'src', rel)), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
+        if (existsSync(join(ROOT, 'src', target))) visit(target);
+      }
+    };
+    entries.forEach(visit);
+    const all = sourceFiles(join(ROOT, 'src')).filter((f) => !f.startsWith('experiments/'));
+    expect(all.filter((f) => !seen.has(f) && !NOT_EXPORTED.has(f))).toEqual([]);
+  });
+});
+
+function sourceFiles(dir: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path, base);
+    return name.endsWith('.ts') ? [relative(base, path).split('\\').join('/')] : [];
+  });
+}
