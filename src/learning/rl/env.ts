@@ -23,7 +23,7 @@
  *
  * Actions live in [-1, 1]^nu and are scaled onto the control box, u = mid + half a (SB3's
  * advice for continuous actions, and what its SAC does internally); a task without control
- * bounds takes u = a. Each finished episode is also scored with the OCP's own objective,
+ * bounds takes the box [-actionBound, actionBound]^nu where one is given, else u = a. Each finished episode is also scored with the OCP's own objective,
  * J = sum_t gamma_env^t l_t + gamma_env^T l_T(x_T) (gamma_env = `discount`, 1 by default: the
  * cost the solver minimizes; the value paper compares on a discounted problem), which is what
  * the learning curves and the comparison with the solver report.

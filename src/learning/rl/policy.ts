@@ -22,6 +22,12 @@ export interface RlPolicy {
   readonly actionRepeat: number;
   /** Deterministic actions in [-1, 1]^nu, [rows * actDim], for raw observations [rows * obsDim]. */
   act(obs: Float64Array, rows: number): Float64Array;
+  /**
+   * PPO's critic as a cost-to-go in the task's units, [rows], for raw observations: -V(s) with
+   * the reward normalization undone (the value paper's Fig. 10 compares it with the true value).
+   * It estimates the discounted (gamma) sum of stage costs, bootstrapped past the horizon.
+   */
+  costToGo?(obs: Float64Array, rows: number): Float64Array;
 }
 
 /** The policy in closed loop on a task, every instance of a batch at once (divergence-aware, as the MLP's), each action held for its actionRepeat steps. */

@@ -252,5 +252,12 @@ function ppoPolicy(current: () => PpoParams, normalizer: VecNormalize, obsDim: n
       const mu = ppoMean(current(), new ConcreteTensor(z, [rows, obsDim])).toArray();
       return clip ? Float64Array.from(mu, (a) => Math.min(Math.max(a, -1), 1)) : Float64Array.from(mu);
     },
+    costToGo(obs, rows) {
+      const z = normalizer.obs(obs, false);
+      const v = ppoValue(current(), new ConcreteTensor(z, [rows, obsDim])).toArray();
+      const { normReward, epsilon } = normalizer.options;
+      const scale = normReward ? Math.sqrt(normalizer.retRms.var[0] + epsilon) : 1;
+      return Float64Array.from(v, (value) => -value * scale);
+    },
   };
 }

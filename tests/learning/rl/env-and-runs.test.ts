@@ -127,6 +127,12 @@ describe(`PPO and SAC runs (seed ${SEED})`, () => {
     expect(ppo(SEED + 1).curve.map((p) => p.evalCost)).not.toEqual(a.curve.map((p) => p.evalCost));
     const obs = new Float64Array(4).fill(0.3);
     expect(Array.from(b.policy.act(obs, 1))).toEqual(Array.from(a.policy.act(obs, 1)));
+    // The critic as a cost-to-go: one finite number per row, the same from the same seed.
+    const rows = Float64Array.from([0.3, 0.3, 0.3, 0.3, -1, 0.5, 0, 2]);
+    const costs = a.policy.costToGo!(rows, 2);
+    expect(costs.length).toBe(2);
+    expect(costs.every(Number.isFinite)).toBe(true);
+    expect(Array.from(b.policy.costToGo!(rows, 2))).toEqual(Array.from(costs));
   });
 
   it('SAC: a seed fixes the run bit for bit; one update per step after learning_starts', () => {
