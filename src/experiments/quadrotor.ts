@@ -18,7 +18,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Rng } from '../autodiff/index.js';
+import { heldOutInstances } from '../learning/evaluate.js';
 import { COLUMN_COUNTS, type ColumnCount, QUADROTOR_COLUMNS, QUADROTOR_TASK, quadrotorTaskName, taskByName } from '../tasks/index.js';
 import type { ExperimentSpec, Protocol } from './runner/config.js';
 import type { ExperimentResults } from './runner/report.js';
@@ -102,7 +102,7 @@ const PATH_COLORS = { toAlone: '#9467bd', diff: '#2ca02c', 'sob-diff': '#d62728'
 
 /**
  * Fig. 4: rows TO alone, Diff, Sob+Diff; a column per layout; the first five held-out instances
- * of the first seed (regenerated from the runner's held-out seed, Rng(1_000_003 + seed)), the
+ * of the first seed (regenerated from the run's seed by heldOutInstances), the
  * refined-free trajectories: the solver's own solution for TO, the policies' rollouts after the
  * last iteration of Alg. 1 at its T_a.
  */
@@ -116,9 +116,8 @@ export function topDownFigure(runs: readonly { columns: ColumnCount; results: Ex
   for (const { columns, results } of runs) {
     const seed = results.seeds[0];
     const task = taskByName(quadrotorTaskName(columns));
-    const heldOut = new Rng(1_000_003 + (seed?.seed ?? 0));
     const n = Math.min(SHOWN, results.config.evalTasks);
-    const instances = Array.from({ length: n }, () => task.sampleInstance(heldOut));
+    const instances = heldOutInstances(task, seed?.seed ?? 0, n);
     const evaluation = seed?.runs.at(-1)?.evaluations.filter((e) => e.actionsPerPlan === results.config.actionsPerPlan).at(-1);
     const discs = QUADROTOR_COLUMNS[columns].map(([x, y, r]) => ({ x, y, r, margin: QUADROTOR_TASK.margin }));
     const starts = instances.map((inst) => [inst.x0[0]!, inst.x0[1]!] as [number, number]);

@@ -5,6 +5,7 @@
  * interpolation guess ("TO alone"). Solves go through the same `TrajectorySolver` as
  * collection (the worker pool in the experiment).
  */
+import { Rng } from '../autodiff/index.js';
 import { type InitialGuess, type OcpSolution, constraintViolation, defaultConstrainedOptions, trajectoryCost } from '../ocp/index.js';
 import type { Task, TaskInstance } from '../tasks/index.js';
 import type { TrajectorySolver } from './collect.js';
@@ -97,6 +98,8 @@ export interface MethodResult {
   perTask: { policyCost: number[]; refinedCost: number[]; iterations: number[]; converged: boolean[]; solveSeconds: number[]; diverged: boolean[] };
   /** The rollouts themselves, for plots. */
   rollouts: PolicyRollout;
+  /** The states of the refined (warm-started) solutions, per task, for plots. */
+  refinedXs: Float64Array[][];
   /** Constrained or goal-reaching tasks only (reportsConstraints): the policy's rollouts and the refined solutions. */
   constraints?: {
     policy: ConstraintRecord;
@@ -142,6 +145,15 @@ function solveRecord(solutions: readonly OcpSolution[]) {
   return { perTask: { cost, iterations, converged, solveSeconds }, convergedRate, iterations: stats(iterations), solveSeconds: stats(solveSeconds) };
 }
 
+/**
+ * The held-out tasks of a seed: `count` draws from Rng(1_000_003 + seed), a stream apart from
+ * the training draws of Rng(seed), so a run's held-out tasks can be regenerated from its seed.
+ */
+export function heldOutInstances(task: Task, seed: number, count: number): TaskInstance[] {
+  const rng = new Rng(1_000_003 + seed);
+  return Array.from({ length: count }, () => task.sampleInstance(rng));
+}
+
 export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationContext): Promise<MethodResult> {
   const { task, instances } = ctx;
   const t0 = performance.now();
@@ -174,6 +186,7 @@ export async function evaluatePolicy(policy: EvaluatedPolicy, ctx: EvaluationCon
     solveSeconds: refined.solveSeconds,
     perTask: { policyCost, refinedCost, iterations, converged, solveSeconds, diverged: rollouts.diverged },
     rollouts,
+    refinedXs: refinedSolutions.map((s) => s.xs),
     ...constraints,
   };
 }

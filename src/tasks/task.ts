@@ -123,4 +123,13 @@ export interface Task {
   readonly stateRegion?: StateRegion;
   /** The robot's joints and end effector for a state, as points of the figure's plane (stroboscopic figures). */
   skeleton?(x: readonly number[]): [number, number][];
+  /**
+   * The end effector's position in space for a state, and the instance's target for it: the
+   * report draws the end-effector paths of one held-out task in three projections (the main
+   * paper's Fig. 3 for the UR5). Absent for tasks without one.
+   */
+  endEffector?: {
+    position(x: readonly number[]): [number, number, number];
+    target(instance: TaskInstance): [number, number, number];
+  };
 }

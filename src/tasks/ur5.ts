@@ -139,6 +139,16 @@ export function createUr5Task(name: string): Task {
       state: { index: 1, label: 'q2, shoulder lift (rad)' },
       control: { index: 1, label: 'u2, shoulder lift (N m)' },
     },
+    endEffector: {
+      position(x) {
+        const [p] = tool0.run([Float64Array.from(x.slice(0, nq))]);
+        return [p[0]!, p[1]!, p[2]!];
+      },
+      target(instance) {
+        const [px, py, pz] = instance.xi ?? fixedTarget;
+        return [px!, py!, pz!];
+      },
+    },
     // Seen from the side: the figure's plane is (x, z).
     skeleton(x) {
       const q = tensor(x.slice(0, nq));

@@ -35,6 +35,9 @@ describe('ur5 experiment', () => {
     config.mlpHidden = [16, 16];
     await runExperiment(config);
     for (const file of ['config.json', 'results.json', 'results.md']) expect(existsSync(join(out, file)), file).toBe(true);
+    // Fig. 3's end-effector paths: TO alone and one row per method, in three projections.
+    const paths = readFileSync(join(out, 'end_effector_paths.svg'), 'utf8');
+    for (const row of ['TO alone', 'Sob+Diff', 'Diff', 'MLP', 'Sob+MLP', 'from above (x, y)', 'from the side (y, z)']) expect(paths).toContain(`>${row}<`);
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
     expect(json.config.task).toBe('ur5-random-target');
     expect(json.summary.filter((r) => r.method === 'sob-diff').map((r) => r.actionsPerPlan)).toEqual([4, 7]);

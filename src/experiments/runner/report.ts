@@ -8,11 +8,11 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MethodResult, SolverAloneResult, Stats } from '../../learning/evaluate.js';
+import { type MethodResult, type SolverAloneResult, type Stats, heldOutInstances } from '../../learning/evaluate.js';
 import { METHOD_INFO, type Method } from '../../learning/methods.js';
 import type { Task } from '../../tasks/index.js';
 import type { ExperimentConfig } from './config.js';
-import { type Series, histogram, lineChart, stroboscope } from './svg.js';
+import { type Series, type TopDownPanel, histogram, lineChart, stroboscope, topDownGrid } from './svg.js';
 
 /** The held-out evaluation of every method after one iteration of Alg. 1, at one T_a. */
 export interface RunEvaluation {
@@ -338,6 +338,8 @@ function mainEvaluation(run: ExperimentRun, config: ExperimentConfig): RunEvalua
 const COLORS: Record<Method | 'toAlone', string> = {
   'sob-diff': '#d62728', diff: '#2ca02c', mlp: '#c9a000', 'sob-mlp': '#1f77b4', toAlone: '#9467bd',
 };
+/** The solutions refined from a policy's warm start. */
+const REFINED_COLOR = '#7f7f7f';
 
 /** The q-quantile of a sample (linear interpolation between order statistics). */
 function quantile(values: readonly number[], q: number): number {
@@ -415,6 +417,46 @@ function plots(out: string, task: Task, results: ExperimentResults, summary: Ret
     if (task.skeleton) write(join(out, `stroboscope_${m}.svg`), strobe(task, `${label(m)}, held-out task 0${r.rollouts.diverged[0] ? ' (diverged)' : ''}`, r.rollouts.xs[0]));
   }
   if (task.skeleton) write(join(out, 'stroboscope_to-alone.svg'), strobe(task, 'TO alone, held-out task 0', first.toAlone.solutions[0].xs));
+  if (task.endEffector) write(join(out, 'end_effector_paths.svg'), endEffectorPaths(task, first, evaluation, config));
+}
+
+/**
+ * The end effector's path on held-out task 0 in three projections (the main paper's Fig. 3):
+ * a row for TO alone (the cold solution), then per method its policy's rollout and the
+ * solution refined from it. Equal scales, so a projection shows true distances.
+ */
+function endEffectorPaths(task: Task, first: SeedResults, evaluation: RunEvaluation, config: ExperimentConfig): string {
+  const { position, target } = task.endEffector!;
+  const [instance] = heldOutInstances(task, first.seed, 1);
+  const projections: { label: string; axes: [number, number] }[] = [
+    { label: 'from above (x, y)', axes: [0, 1] },
+    { label: 'from the front (x, z)', axes: [0, 2] },
+    { label: 'from the side (y, z)', axes: [1, 2] },
+  ];
+  const rows: { label: string; paths: { xs: readonly ArrayLike<number>[]; color: string }[] }[] = [
+    { label: 'TO alone', paths: [{ xs: first.toAlone.solutions[0].xs, color: COLORS.toAlone }] },
+  ];
+  for (const m of config.methods) {
+    const r = evaluation.methods[m];
+    if (!r) continue;
+    const paths = [{ xs: r.refinedXs[0], color: REFINED_COLOR }];
+    if (!r.rollouts.diverged[0]) paths.unshift({ xs: r.rollouts.xs[0], color: COLORS[m] });
+    rows.push({ label: METHOD_INFO[m].label, paths });
+  }
+  const goal = target(instance);
+  const start = position(Array.from(first.toAlone.solutions[0].xs[0]));
+  const points = rows.flatMap((row) => row.paths.flatMap((p) => p.xs.map((x) => position(Array.from(x)))));
+  const all = [...points, goal, start].filter((p) => p.every(Number.isFinite));
+  const lo = Math.min(...all.flat()) - 0.05;
+  const hi = Math.max(...all.flat()) + 0.05;
+  const panels: TopDownPanel[][] = rows.map((row) => projections.map(({ axes: [a, b] }) => ({
+    discs: [],
+    paths: row.paths.map((p) => ({ points: p.xs.map((x) => { const e = position(Array.from(x)); return [e[a], e[b]] as [number, number]; }), color: p.color })),
+    starts: [[start[a], start[b]]],
+    goals: [[goal[a], goal[b]]],
+  })));
+  return topDownGrid(`${task.title}: end-effector paths, held-out task 0 (m)\nper method: its policy's rollout in colour, the refined solution in grey; blue start, red target`,
+    rows.map((r) => r.label), projections.map((p) => p.label), panels, { x: [lo, hi], y: [lo, hi] });
 }
 
 /** Every 10th state of a trajectory as a pose of the task's skeleton. */
@@ -432,7 +474,7 @@ function rawSeeds(results: ExperimentResults): unknown[] {
       ...r,
       evaluations: r.evaluations.map((e) => ({
         ...e,
-        methods: Object.fromEntries(Object.entries(e.methods).map(([m, v]) => [m, { ...v, rollouts: undefined }])),
+        methods: Object.fromEntries(Object.entries(e.methods).map(([m, v]) => [m, { ...v, rollouts: undefined, refinedXs: undefined }])),
       })),
     })),
   }));

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Rng } from '../../autodiff/index.js';
 import { loadPolicy } from '../../diffusion/index.js';
 import { taskSolver } from '../../learning/collect.js';
-import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone } from '../../learning/evaluate.js';
+import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone, heldOutInstances } from '../../learning/evaluate.js';
 import { growingTrajectories, interplay } from '../../learning/interplay.js';
 import {
   METHOD_INFO, type Method, type TrainedArtifact, type TrainingSettings, type TrainingTrajectory, mlpFromArtifact,
@@ -144,8 +144,7 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
   try {
     for (const seed of config.seeds) {
       const rng = new Rng(seed);
-      const heldOut = new Rng(1_000_003 + seed);
-      const instances = Array.from({ length: config.evalTasks }, () => task.sampleInstance(heldOut));
+      const instances = heldOutInstances(task, seed, config.evalTasks);
       const ctx = { task, instances, solver };
       console.log(`seed ${seed}: the solver alone on ${config.evalTasks} held-out tasks`);
       const seedResult: SeedResults = { seed, toAlone: await evaluateSolverAlone(ctx), runs: [] };
