@@ -3,10 +3,10 @@
  * (`--port N`; `--build-only` builds and exits). esbuild bundles web/main.ts (the page) and
  * web/refine-worker.ts (its Web Worker) from the sources for a browser, with the Node-only
  * modules swapped for their browser twins (scripts/build.ts); the HTML, the stylesheet and
- * the shipped policy (web/policy/, made by scripts/web-policy.ts) are copied beside them.
+ * the shipped policies (web/policy/, made by scripts/web-policy.ts) are copied beside them.
  * The server is Node's own http module, serving those files and nothing else.
  */
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,7 +32,8 @@ export async function buildWeb(out = join(ROOT, 'dist-web')): Promise<{ out: str
   });
   for (const file of ['index.html', 'style.css']) copyFileSync(join(WEB, file), join(out, file));
   cpSync(join(WEB, 'policy'), join(out, 'policy'), { recursive: true });
-  const sizes = Object.fromEntries(['main.js', 'refine-worker.js', 'policy/pendulum-sob-diff.safetensors'].map((f) => [f, statSync(join(out, f)).size]));
+  const policies = readdirSync(join(out, 'policy')).filter((f) => f.endsWith('.safetensors')).map((f) => `policy/${f}`);
+  const sizes = Object.fromEntries(['main.js', 'refine-worker.js', ...policies].map((f) => [f, statSync(join(out, f)).size]));
   return { out, bytes: sizes };
 }
 

@@ -5,15 +5,15 @@
  *
  *   - the playground's f, f', f'' (nested grad) and the Hessian of Rosenbrock's function
  *     equal the closed forms;
- *   - the swing-up rolls the shipped policy out from a start angle and refines it in its Web
- *     Worker: both costs must equal the same rollout and solve in Node within float
+ *   - the swing-ups (pendulum, double pendulum) roll the shipped policy out from a start
+ *     angle and refine it in the page's Web Worker: both costs must equal the same rollout and solve in Node within float
  *     tolerance. The U-Net runs in float32, and a browser's engine may fuse multiply-adds
  *     (relaxed SIMD) where Node's does not, so the plans may differ in their last bits
  *     (float32 eps 6e-8), which 200 steps of a stabilized swing-up amplify by at most some
  *     hundreds: 1e-5 relative on the policy's cost. The refinement stops near the same
  *     optimum from either rollout, and a cost is flat there: 1e-6.
- *     (Chromium 156 against Node 20, 2026-12-02: the policy costs were equal to the last bit,
- *     the refined costs 3e-16 apart);
+ *     (Chromium 156 against Node 20, 2026-12-02, pendulum: the policy costs were equal to the
+ *     last bit, the refined costs 3e-16 apart);
  *   - the gpu.js kernels (whatever backend gpu.js picks there) agree with the reference;
  *   - no console error, page error or failed request happens on the way;
  *
@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/build.js';
 import { buildWeb, serveStatic } from '../../scripts/web.js';
 import { solveInstance } from '../../src/learning/index.js';
-import { loadSwingPolicy, policyRollout, refineJob } from '../../web/swing-up-model.js';
+import { SWING_UPS, loadSwingPolicy, policyRollout, refineJob } from '../../web/swing-up-model.js';
 
 const CHROMIUM = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && existsSync(p));
 const OUTPUT = join(ROOT, 'tests', 'web', 'output');
@@ -101,22 +101,25 @@ describe('the web page in Chromium', () => {
     expect(gradient[1]).toBeCloseTo(200 * (y - x * x), 9);
   });
 
-  it('swing-up: the rollout and its DDP refinement cost what they cost in Node', async () => {
-    await setInput('q0', String(Q0));
-    await page.click('#run');
-    await page.waitForSelector('#swing-status[data-state="done"], #swing-status[data-state="error"]', { timeout: 45_000 });
-    expect(await page.$eval('#swing-status', (el) => el.textContent)).toBe('done');
-    const [policyCost, refinedCost] = [await valueOf('policy-cost'), await valueOf('refined-cost')];
+  for (const swing of Object.values(SWING_UPS)) {
+    it(`swing-up of the ${swing.title}: the rollout and its DDP refinement cost what they cost in Node`, async () => {
+      await page.select('#swing-task', swing.task);
+      await setInput('q0', String(Q0));
+      await page.click('#run'); // the handler marks the status 'rolling' before it first waits
+      await page.waitForSelector('#swing-status[data-state="done"], #swing-status[data-state="error"]', { timeout: 45_000 });
+      expect(await page.$eval('#swing-status', (el) => el.textContent)).toBe('done');
+      const [policyCost, refinedCost] = [await valueOf('policy-cost'), await valueOf('refined-cost')];
 
-    const policy = loadSwingPolicy(readFileSync(join(ROOT, 'web', 'policy', 'pendulum-sob-diff.safetensors')));
-    const rollout = policyRollout(policy, Q0);
-    const refined = solveInstance(refineJob(Q0, rollout));
-    console.log(`q0 = ${Q0}: policy cost ${policyCost} in Chromium, ${rollout.cost} in Node; refined ${refinedCost} and ${refined.cost}`);
-    expect(Number.isFinite(rollout.cost)).toBe(true);
-    expect(Math.abs(policyCost - rollout.cost)).toBeLessThanOrEqual(1e-5 * rollout.cost);
-    expect(Math.abs(refinedCost - refined.cost)).toBeLessThanOrEqual(1e-6 * refined.cost);
-    expect(refinedCost).toBeLessThanOrEqual(policyCost);
-  }, 60_000);
+      const policy = loadSwingPolicy(swing, readFileSync(join(ROOT, 'web', 'policy', `${swing.file}.safetensors`)));
+      const rollout = policyRollout(swing, policy, Q0);
+      const refined = solveInstance(refineJob(swing, Q0, rollout));
+      console.log(`${swing.task}, q0 = ${Q0}: policy cost ${policyCost} in Chromium, ${rollout.cost} in Node; refined ${refinedCost} and ${refined.cost}`);
+      expect(Number.isFinite(rollout.cost)).toBe(true);
+      expect(Math.abs(policyCost - rollout.cost)).toBeLessThanOrEqual(1e-5 * rollout.cost);
+      expect(Math.abs(refinedCost - refined.cost)).toBeLessThanOrEqual(1e-6 * refined.cost);
+      expect(refinedCost).toBeLessThanOrEqual(policyCost);
+    }, 60_000);
+  }
 
   it('gpu.js kernels agree with the reference kernels', async () => {
     const mode = await page.$eval('#gpu-mode', (el) => (el as HTMLElement).dataset.mode);
