@@ -12,8 +12,9 @@
  *     (float32 eps 6e-8), which 200 steps of a stabilized swing-up amplify by at most some
  *     hundreds: 1e-5 relative on the policy's cost. The refinement stops near the same
  *     optimum from either rollout, and a cost is flat there: 1e-6.
- *     (Chromium 156 against Node 20, 2026-12-02, pendulum: the policy costs were equal to the
- *     last bit, the refined costs 3e-16 apart);
+ *     (Chromium 156 against Node 20, 2026-12-02, from q0 = 3.3: the pendulum's policy costs
+ *     equal to the last bit and its refined costs 3e-16 apart; the double pendulum's policy
+ *     costs 2.6e-9 apart, its refined costs 2e-16);
  *   - the gpu.js kernels (whatever backend gpu.js picks there) agree with the reference;
  *   - no console error, page error or failed request happens on the way;
  *
