@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../src/autodiff/index.js';
 import { loadPolicy } from '../src/diffusion/index.js';
 import {
-  JobPool, type TrainingSettings, collectTrajectories, diffusionEvaluated, evaluatePolicy, evaluateSolverAlone, runTrainingJob, taskSolver,
+  JobPool, type TrainingSettings, collectTrajectories, diffusionEvaluated, evaluatePolicy, evaluateSolverAlone, heldOutInstances, runTrainingJob,
+  taskSolver,
 } from '../src/learning/index.js';
 import { atomicWrite } from '../src/experiments/runner/run-folder.js';
 import { parameterCount } from '../src/nn/index.js';
@@ -100,17 +101,13 @@ function commandLine(o: WebPolicyOptions): string {
 
 const notePath = (out: string, swing: SwingUp) => join(out, `${swing.file}.json`);
 
-/** Held-out instances of the experiments' seed 0 (experiments/runner: Rng(1_000_003 + seed)); the rollout seed is the page's. */
-const HELD_OUT_SEED = 1_000_003;
-
 /**
- * The policy alone and as a warm start on the experiment's held-out tasks (its default
- * count), and the solver alone: mean (median) costs, warm and cold iterations.
+ * The policy alone and as a warm start on the experiment's held-out tasks of seed 0 (its
+ * default count), and the solver alone: mean (median) costs, warm and cold iterations.
  */
 export async function evaluateWebPolicy(swing: SwingUp, path: string, tasks = swing.evalTasks) {
   const task = taskByName(swing.task);
-  const rng = new Rng(HELD_OUT_SEED);
-  const instances = Array.from({ length: tasks }, () => task.sampleInstance(rng));
+  const instances = heldOutInstances(task, 0, tasks);
   const solver = taskSolver(task, { maxIterations: 1000 });
   const evaluated = diffusionEvaluated('Sob+Diff', loadPolicy(path), task, { actionsPerPlan: swing.actionsPerPlan, rng: new Rng(ROLLOUT_SEED) });
   const policy = await evaluatePolicy(evaluated, { task, instances, solver });
