@@ -12,9 +12,8 @@
  * other methods (learning/evaluate.ts: its own cost, and the solver warm-started from its
  * rollout) beside the solver alone on the same tasks.
  */
-import { Rng } from '../autodiff/index.js';
 import { taskSolver } from '../learning/collect.js';
-import { type MethodResult, type SolverAloneResult, evaluatePolicy, evaluateSolverAlone, stats } from '../learning/evaluate.js';
+import { type MethodResult, type SolverAloneResult, evaluatePolicy, evaluateSolverAlone, heldOutInstances, stats } from '../learning/evaluate.js';
 import { type RlRun, rlEvaluated, trainPpo, trainSac } from '../learning/rl/index.js';
 import { TASK_NAMES, taskByName } from '../tasks/index.js';
 import { type StudySpec, runStudyIfMain } from './runner/study.js';
@@ -108,9 +107,8 @@ export const RL_STUDY: StudySpec<Params> = {
     const runs: { seed: number; run: RlRun; policy: MethodResult; alone: SolverAloneResult }[] = [];
     for (const seed of p.seeds) {
       const label = `${p.algo} ${p.task} seed ${seed}`;
-      // Held-out tasks from the runner's held-out stream of this seed; the learning curve is measured on them too.
-      const heldRng = new Rng(1_000_003 + seed);
-      const instances = Array.from({ length: p.heldOut }, () => task.sampleInstance(heldRng));
+      // The seed's held-out tasks (those of every experiment); the learning curve is measured on them too.
+      const instances = heldOutInstances(task, seed, p.heldOut);
       const options = {
         seed, totalSteps: steps, numEnvs: p.numEnvs, discount: p.discount, actionBound: task.dynamics.controlBounds === null ? p.actionBound : null,
         actionRepeat, evalEvery, evalInstances: instances.length, evalTasks: instances, hidden, learningRate: p.learningRate, nSteps: p.nSteps,
