@@ -2,13 +2,14 @@
  * The package build (`npm run build`): the library's TypeScript, every file of src/ but the
  * experiment scripts, compiled one to one into dist/ as ES modules by esbuild (no bundling,
  * so the engine is one module instance however many subpaths a program imports), its
- * declarations by tsc (tsconfig.build.json), and the two worker entries (.mjs) copied beside
- * their modules, where they find the compiled JavaScript and need no tsx.
+ * declarations by tsc (tsconfig.build.json), and the plain-JavaScript worker entries (.mjs)
+ * copied beside their modules, where they find the compiled JavaScript and need no tsx
+ * (src/autodiff/kernels/worker-module.mjs).
  *
  * Browser twins: a module that needs Node (`node:*`) has a twin `X.browser.ts` beside
  * `X.ts` with the same exports. package.json's `browser` map names each pair in dist/, so a
  * bundler that builds the package for a browser (esbuild, webpack, Vite) takes the twin;
- * `browserTwins` below does the same for bundles built from the sources (the web page).
+ * `browserTwinsPlugin` below does the same for bundles built from the sources (the web page).
  * tests/package/ checks that the map lists exactly the twins there are.
  */
 import { execFileSync } from 'node:child_process';
