@@ -9,7 +9,7 @@
  *   noise          DVP from a noisy first dataset (Fig. 6)
  *   sobolev        Sobolev against classical regression by number of samples (Fig. 7)
  *   architectures  Gauss-residual against feed-forward network, validation errors during
- *                  Sobolev training (Fig. 8; Fig. 9's gradient fields as gradient errors)
+ *                  Sobolev training (Fig. 8), and their gradient fields (Fig. 9)
  *
  * plus, for the two-dimensional pendulum, the heat maps of the true and learned values and
  * their difference. The algorithms live in src/learning/value/; this script sets parameters
@@ -17,15 +17,15 @@
  *
  *   npx tsx src/experiments/value.ts --task unicycle [--full | --quick] [--help]
  */
-import { Rng } from '../autodiff/index.js';
+import { ConcreteTensor, Rng } from '../autodiff/index.js';
 import { type CurvePoint, type EfficiencyRow, sampleEfficiency, trainingCurves } from '../learning/value/compare.js';
 import { type DvpIteration, type DvpOptions, predictValues, runDvp } from '../learning/value/dvp.js';
-import { valueFunction } from '../learning/value/network.js';
+import { type ValueNetwork, valueAndGradient, valueFunction } from '../learning/value/network.js';
 import { type GroundTruth, goalOf, groundTruth, regionGrid, regionOf, solveFrom, valueProblem } from '../learning/value/samples.js';
 import { taskByName } from '../tasks/index.js';
 import type { Task } from '../tasks/index.js';
 import { type StudyContext, type StudySpec, runStudyIfMain } from './runner/study.js';
-import { type Series, heatmap, lineChart } from './runner/svg.js';
+import { type Series, heatmap, lineChart, quiver } from './runner/svg.js';
 
 const PARTS = ['dvp', 'horizons', 'noise', 'sobolev', 'architectures'] as const;
 const TASKS = ['pendulum-dvp', 'cartpole', 'unicycle'];
@@ -131,6 +131,32 @@ export const VALUE_STUDY: StudySpec<ValueParams> = {
   },
   run: runValueStudy,
 };
+
+/**
+ * Fig. 9: V_x on the plane of the first two state coordinates, at the grid's slice nearest
+ * the goal in the others: the ground truth's, and the two networks' trained on the same samples.
+ */
+function gradientField(task: Task, perAxis: number, states: number[][], truth: GroundTruth, nets: Record<string, ValueNetwork>): string {
+  const nx = task.dynamics.nx;
+  const goal = goalOf(task);
+  const region = regionOf(task);
+  const axis = (i: number) => Array.from(new Set(states.map((s) => s[i]!)));
+  const slice = Array.from({ length: nx }, (_, i) => (i < 2 ? Number.NaN : axis(i).reduce((best, v) => (Math.abs(v - goal[i]!) < Math.abs(best - goal[i]!) ? v : best))));
+  const rows = states.map((s, k) => [s, k] as const).filter(([s]) => s.every((v, i) => i < 2 || v === slice[i]));
+  const points = rows.map(([s]) => [s[0]!, s[1]!] as [number, number]);
+  const field = (vx: ArrayLike<number>, k: number) => [vx[k * nx]!, vx[k * nx + 1]!] as [number, number];
+  const x = Float64Array.from(rows.flatMap(([s]) => s));
+  const predicted = (net: ValueNetwork) => valueAndGradient(net, net.params, new ConcreteTensor(x, [rows.length, nx]))[1].toArray();
+  const spacing = ((region.upper[0]! - region.lower[0]!) / (perAxis - 1)) * 0.9;
+  const rest = slice.slice(2).map((v, i) => `x[${i + 2}] = ${v.toFixed(2)}`).join(', ');
+  return quiver(`${task.title}: V_x (first two components)${rest ? `, ${rest}` : ''} (Fig. 9)`, 'x[0]', 'x[1]', spacing, [
+    { name: 'ground truth', color: '#000000', points, vectors: rows.map(([, k]) => field(truth.data.vx, k)) },
+    ...Object.entries(nets).map(([name, net], i) => {
+      const g = predicted(net);
+      return { name, color: ['#d62728', '#2ca02c'][i], points, vectors: rows.map((_, j) => field(g, j)) };
+    }),
+  ]);
+}
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v.toExponential(2));
 const log10 = (v: number) => (v > 0 ? Math.log10(v) : Number.NaN);
@@ -299,8 +325,9 @@ async function runValueStudy(p: ValueParams, study: StudyContext) {
     if (parts.has('architectures')) {
       study.checkInterrupted();
       const train = { ...pool, count: 100, x: pool.x.slice(0, 100 * nx), v: pool.v.slice(0, 100), vx: pool.vx.slice(0, 100 * nx) };
-      const curves = trainingCurves(train, truth.data, setup, Math.max(1, Math.floor(p.regressionEpochs / 20)));
+      const { curves, nets } = trainingCurves(train, truth.data, setup, Math.max(1, Math.floor(p.regressionEpochs / 20)));
       results.architectures = curves;
+      figures['gradients.svg'] = gradientField(task, perAxis, states, truth, nets);
       const last = (c: CurvePoint[]) => c.at(-1)!;
       md.push(`### Gauss-residual against feed-forward (Fig. 8-9)\n\nSobolev training on 100 samples, ${p.regressionEpochs} epochs; validation errors at the end.\n`);
       md.push('| network | MSE V | MSE V_x |');

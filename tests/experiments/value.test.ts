@@ -23,7 +23,7 @@ describe('value study (--quick)', () => {
     expect(Object.keys(results.architectures)).toEqual(['gauss-residual', 'feed-forward']);
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     for (const heading of ['DVP by iteration', 'Horizon sweep', 'Noisy first dataset', 'Sobolev against classical', 'Gauss-residual against feed-forward']) expect(md).toContain(heading);
-    for (const f of ['dvp-mse.svg', 'value-truth.svg', 'value-learned.svg', 'value-error.svg', 'horizons-mse.svg', 'horizons-trajectories-value.svg', 'noise.svg', 'sobolev.svg', 'architectures.svg']) {
+    for (const f of ['dvp-mse.svg', 'value-truth.svg', 'value-learned.svg', 'value-error.svg', 'horizons-mse.svg', 'horizons-trajectories-value.svg', 'noise.svg', 'sobolev.svg', 'architectures.svg', 'gradients.svg']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
   }, 120_000);

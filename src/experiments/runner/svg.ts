@@ -234,3 +234,29 @@ export function topDownGrid(title: string, rowLabels: string[], columnLabels: st
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/**
+ * Vector fields on a plane, one colour per field: an arrow from each point along its vector.
+ * All fields share one scale, chosen so that an arrow at the 90th percentile of the lengths
+ * spans `spacing` (the grid step; a few outliers would otherwise shrink every other arrow to
+ * a dot), so that lengths compare across fields.
+ */
+export function quiver(
+  title: string, xLabel: string, yLabel: string, spacing: number,
+  fields: { name: string; color?: string; points: [number, number][]; vectors: [number, number][] }[],
+): string {
+  const all = fields.flatMap((f) => f.points);
+  const xr = range(all.map((p) => p[0]), 0.1);
+  const yr = range(all.map((p) => p[1]), 0.1);
+  const lengths = fields.flatMap((f) => f.vectors.map(([a, b]) => Math.hypot(a, b))).filter(Number.isFinite).sort((a, b) => a - b);
+  const k = spacing / Math.max(lengths[Math.floor(0.9 * (lengths.length - 1))] ?? 1, 1e-300);
+  const body = fields.map((f, i) => {
+    const color = colorOf(f, i);
+    return f.points.map(([x, y], j) => {
+      const [dx, dy] = f.vectors[j];
+      if (!Number.isFinite(dx) || !Number.isFinite(dy)) return '';
+      return `<line x1="__X(${x})" y1="__Y(${y})" x2="__X(${x + k * dx})" y2="__Y(${y + k * dy})" stroke="${color}" stroke-width="1.5"/><circle cx="__X(${x + k * dx})" cy="__Y(${y + k * dy})" r="1.8" fill="${color}"/>`;
+    }).join('');
+  }).join('\n');
+  return frame(title, xLabel, yLabel, xr, yr, body, fields.map((f, i) => ({ name: f.name, color: colorOf(f, i) })));
+}

@@ -68,15 +68,21 @@ export interface CurvePoint {
   gradient: number;
 }
 
-/** Validation errors every `every` epochs (and after the last) of Sobolev training, per architecture. */
-export function trainingCurves(train: ValueDataset, validation: ValueDataset, setup: RegressionSetup, every: number): Record<ValueArchitecture, CurvePoint[]> {
+/**
+ * Validation errors every `every` epochs (and after the last) of Sobolev training, per
+ * architecture, and the trained networks.
+ */
+export function trainingCurves(
+  train: ValueDataset, validation: ValueDataset, setup: RegressionSetup, every: number,
+): { curves: Record<ValueArchitecture, CurvePoint[]>; nets: Record<ValueArchitecture, ValueNetwork> } {
   const curves = {} as Record<ValueArchitecture, CurvePoint[]>;
+  const nets = {} as Record<ValueArchitecture, ValueNetwork>;
   for (const architecture of ['gauss-residual', 'feed-forward'] as const) {
     const points: CurvePoint[] = [];
-    fit(architecture, 1, train, setup, (epoch, net) => {
+    nets[architecture] = fit(architecture, 1, train, setup, (epoch, net) => {
       if ((epoch + 1) % every === 0 || epoch + 1 === setup.epochs) points.push({ epoch: epoch + 1, ...valueErrors(net, validation) });
     });
     curves[architecture] = points;
   }
-  return curves;
+  return { curves, nets };
 }
