@@ -147,9 +147,9 @@ function gradientField(task: Task, perAxis: number, states: number[][], truth: G
   const field = (vx: ArrayLike<number>, k: number) => [vx[k * nx]!, vx[k * nx + 1]!] as [number, number];
   const x = Float64Array.from(rows.flatMap(([s]) => s));
   const predicted = (net: ValueNetwork) => valueAndGradient(net, net.params, new ConcreteTensor(x, [rows.length, nx]))[1].toArray();
-  const spacing = ((region.upper[0]! - region.lower[0]!) / (perAxis - 1)) * 0.9;
+  const step = (i: number) => (region.upper[i]! - region.lower[i]!) / (perAxis - 1);
   const rest = slice.slice(2).map((v, i) => `x[${i + 2}] = ${v.toFixed(2)}`).join(', ');
-  return quiver(`${task.title}: V_x (first two components)${rest ? `, ${rest}` : ''} (Fig. 9)`, 'x[0]', 'x[1]', spacing, [
+  return quiver(`${task.title}: V_x (first two components)${rest ? `, ${rest}` : ''} (Fig. 9)`, 'x[0]', 'x[1]', [step(0), step(1)], [
     { name: 'ground truth', color: '#000000', points, vectors: rows.map(([, k]) => field(truth.data.vx, k)) },
     ...Object.entries(nets).map(([name, net], i) => {
       const g = predicted(net);

@@ -237,25 +237,29 @@ export function topDownGrid(title: string, rowLabels: string[], columnLabels: st
 
 /**
  * Vector fields on a plane, one colour per field: an arrow from each point along its vector.
- * All fields share one scale, chosen so that an arrow at the 90th percentile of the lengths
- * spans `spacing` (the grid step; a few outliers would otherwise shrink every other arrow to
- * a dot), so that lengths compare across fields.
+ * `spacing` is the grid step along x and y; each vector is drawn in grid units (its components
+ * times the steps, so that a field over a long, thin region is not flattened) and all fields
+ * share one scale, chosen so that an arrow at the 90th percentile of the lengths spans 0.9 of
+ * a cell (a few outliers would otherwise shrink every other arrow to a dot).
  */
 export function quiver(
-  title: string, xLabel: string, yLabel: string, spacing: number,
+  title: string, xLabel: string, yLabel: string, spacing: [number, number],
   fields: { name: string; color?: string; points: [number, number][]; vectors: [number, number][] }[],
 ): string {
   const all = fields.flatMap((f) => f.points);
   const xr = range(all.map((p) => p[0]), 0.1);
   const yr = range(all.map((p) => p[1]), 0.1);
-  const lengths = fields.flatMap((f) => f.vectors.map(([a, b]) => Math.hypot(a, b))).filter(Number.isFinite).sort((a, b) => a - b);
-  const k = spacing / Math.max(lengths[Math.floor(0.9 * (lengths.length - 1))] ?? 1, 1e-300);
+  const [sx, sy] = spacing;
+  const lengths = fields.flatMap((f) => f.vectors.map(([a, b]) => Math.hypot(a * sx, b * sy))).filter(Number.isFinite).sort((a, b) => a - b);
+  const k = 0.9 / Math.max(lengths[Math.floor(0.9 * (lengths.length - 1))] ?? 1, 1e-300);
   const body = fields.map((f, i) => {
     const color = colorOf(f, i);
     return f.points.map(([x, y], j) => {
       const [dx, dy] = f.vectors[j];
       if (!Number.isFinite(dx) || !Number.isFinite(dy)) return '';
-      return `<line x1="__X(${x})" y1="__Y(${y})" x2="__X(${x + k * dx})" y2="__Y(${y + k * dy})" stroke="${color}" stroke-width="1.5"/><circle cx="__X(${x + k * dx})" cy="__Y(${y + k * dy})" r="1.8" fill="${color}"/>`;
+      // k (dx sx, dy sy) cells, that is k (dx sx^2, dy sy^2) in data units.
+      const [ex, ey] = [x + k * dx * sx * sx, y + k * dy * sy * sy];
+      return `<line x1="__X(${x})" y1="__Y(${y})" x2="__X(${ex})" y2="__Y(${ey})" stroke="${color}" stroke-width="1.5"/><circle cx="__X(${ex})" cy="__Y(${ey})" r="1.8" fill="${color}"/>`;
     }).join('');
   }).join('\n');
   return frame(title, xLabel, yLabel, xr, yr, body, fields.map((f, i) => ({ name: f.name, color: colorOf(f, i) })));
