@@ -10,7 +10,14 @@
  * Before timing, the MLP rows' losses after two steps from the same start are compared with
  * ours (relative 1e-3): a peer that disagrees is marked "wrong result" and not timed.
  *
- *   npm run bench:peers [-- --rounds 7] [-- --only ours,jax-js]
+ *   npm run bench:peers [-- --rounds 7] [-- --only ours,jax-js] [-- --clock cpu]
+ *
+ * `--clock cpu` times each step by the CPU time its process spends (process.cpuUsage here,
+ * time.process_time in Python) instead of the wall clock: on a machine whose cores other jobs
+ * share, a step's wall time counts the time slices given to them (at a load of 20 on 2 cores,
+ * 10 to 100 times the step itself, differently per engine and round), its CPU time does not.
+ * Every engine here runs one thread, so on an idle machine the two clocks agree; contention
+ * for caches and the core's SIMD units still inflates both.
  *
  * The last line is one JSON object with every figure.
  */
@@ -29,6 +36,10 @@ const option = (name: string): string | undefined => {
 };
 const ROUNDS = Number(option('rounds') ?? 7);
 const ONLY = option('only')?.split(',');
+const CLOCK = option('clock') ?? 'wall';
+if (CLOCK !== 'wall' && CLOCK !== 'cpu') throw new RangeError(`--clock ${CLOCK}: expected wall or cpu`);
+/** Milliseconds on the chosen clock (--clock): wall time, or this process's CPU time (user + system). */
+const now = CLOCK === 'cpu' ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 /** Timed steps per engine per row per round: about this many ms of work, 3 to 40 steps. */
 const ROUND_BUDGET_MS = 150;
 
@@ -64,7 +75,7 @@ async function torchEngine(): Promise<Engine | null> {
         // One request runs several steps in Python; `timed` below asks for them at once.
         step: async () => void (await ask({ row: name, reps: 1 })),
         check: async () => (await ask({ row: name, check: true })).loss as number,
-        ...{ timedInPython: async (reps: number) => (await ask({ row: name, reps })).ms as number[] },
+        ...{ timedInPython: async (reps: number) => (await ask({ row: name, reps, clock: CLOCK })).ms as number[] },
       } as RowRunner;
     }
     process.on('exit', () => child.kill());
@@ -79,9 +90,9 @@ async function timed(row: RowRunner, reps: number): Promise<number[]> {
   if (python !== undefined) return python(reps);
   const out: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
+    const t0 = now();
     await row.step();
-    out.push(performance.now() - t0);
+    out.push(now() - t0);
   }
   return out;
 }
@@ -145,7 +156,7 @@ async function main(): Promise<void> {
   }
 
   // Report: per row, each engine's median (GFLOP/s or ms) and ours' speed ratio to it.
-  const report: Record<string, unknown> = { date: new Date().toISOString().slice(0, 10), rounds: ROUNDS, node: process.version, rows: {} };
+  const report: Record<string, unknown> = { date: new Date().toISOString().slice(0, 10), rounds: ROUNDS, clock: CLOCK, node: process.version, rows: {} };
   const header = ['row', ...engines.map((e) => e.name), ...engines.slice(1).map((e) => `ours / ${e.name}`)];
   const table: string[][] = [];
   for (const { name, label, unit } of ROWS) {
@@ -176,7 +187,7 @@ async function main(): Promise<void> {
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
-  console.log(`\nmedians of ${ROUNDS} alternating rounds (PyTorch on one thread); ratio = ours' speed over the peer's (>1: we are faster), median of per-round ratios`);
+  console.log(`\nmedians of ${ROUNDS} alternating rounds, ${CLOCK === 'cpu' ? 'CPU time per step' : 'wall time'} (PyTorch on one thread); ratio = ours' speed over the peer's (>1: we are faster), median of per-round ratios`);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const r of table) console.log(line(r));

@@ -1,7 +1,8 @@
 """The rows of bench/peers/workloads.ts on PyTorch, one thread, driven by peers.ts.
 
 Reads one JSON request per line on stdin and answers one JSON line on stdout:
-  {"row": name, "reps": n}  ->  {"ms": [n timings]}      (time of one step each)
+  {"row": name, "reps": n}  ->  {"ms": [n timings]}      (time of one step each; with "clock": "cpu",
+                                                      the process's CPU time, as peers.ts --clock cpu)
   {"row": name, "check": true}  ->  {"loss": loss after two steps from the shared start}
 The numbers are the TypeScript side's `filled` (scale * sin(seed + 0.7 i)), so losses compare.
 The Sobolev row takes d/dx sum f with create_graph (reverse over reverse; for a scalar output it
@@ -115,9 +116,10 @@ for line in sys.stdin:
     if req.get("check"):
         print(json.dumps({"loss": check() if check else None}), flush=True)
         continue
+    clock = time.process_time if req.get("clock") == "cpu" else time.perf_counter
     times = []
     for _ in range(req["reps"]):
-        t0 = time.perf_counter()
+        t0 = clock()
         step()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     print(json.dumps({"ms": times}), flush=True)
