@@ -100,7 +100,7 @@ describe(`float32 add, sub and mul in WebAssembly (seed ${SEED})`, () => {
   it('row sums (a bias\'s and a scale\'s cotangent) match float64 sums of the same terms', () => {
     const caseArb = fc.record({
       outer: fc.integer({ min: 1, max: 6 }), middle: fc.integer({ min: 1, max: 30 }),
-      quads: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(3000)), seed: fc.integer(),
+      quads: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(1100)), seed: fc.integer(),
     });
     fc.assert(fc.property(caseArb, ({ outer, middle, quads, seed }) => {
       const inner = 4 * quads;
