@@ -6,7 +6,7 @@
 import { createCartpoleTask } from './cartpole.js';
 import { createDoublePendulumTask } from './double-pendulum.js';
 import { createPendulumDvpTask } from './pendulum-dvp.js';
-import { createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
+import { createPendulumLimitedTask, createPendulumStateTask, createPendulumTask, createPendulumWideTask } from './pendulum.js';
 import { createQuadrotorTask } from './quadrotor.js';
 import type { Task } from './task.js';
 import { createLqrTask } from './lqr.js';
@@ -23,6 +23,7 @@ const FACTORIES: Record<string, () => Task> = {
   pendulum: createPendulumTask,
   'pendulum-state': createPendulumStateTask,
   'pendulum-wide': createPendulumWideTask,
+  'pendulum-limited': createPendulumLimitedTask,
   'double-pendulum': createDoublePendulumTask,
   // UR5(r_init, r_tgt) of the main paper, sec. 4.3 (ur5.ts; ur5TaskName maps a variant to its name).
   ur5: () => createUr5Task('ur5'),

@@ -80,7 +80,7 @@ export function compareConsensus(spec: ComparisonSpec, checkInterrupted: () => v
         onIteration: (h) => {
           const finite = h.testCosts.filter(Number.isFinite);
           const mean = finite.reduce((a, b) => a + b, 0) / Math.max(finite.length, 1);
-          log(`seed ${seed} ${algorithm.name} iteration ${h.iteration}/${spec.settings.iterations}: test cost ${mean.toFixed(3)}` +
+          log(`seed ${seed} ${algorithm.name} iteration ${h.iteration}/${spec.settings.iterations}: test cost ${finite.length > 0 ? mean.toFixed(3) : 'n/a'}` +
             `${finite.length < h.testCosts.length ? ` (${h.testCosts.length - finite.length} diverged)` : ''}, residual ${h.consensusResidual.toExponential(1)}, ` +
             `${h.simulatorCalls} simulator calls, OC ${h.ocSeconds.toFixed(1)} s, learning ${h.learnSeconds.toFixed(1)} s`);
           checkInterrupted();
