@@ -26,7 +26,7 @@ export const TASK_PROTOCOL: Record<string, { instances: number; iterations: numb
   'pendulum-limited': { instances: 8, iterations: 8, epochs: 10, mu: 0.01, algorithms: ['PDDP+S', 'PDDP+S-C', 'PODS', 'PLAL+S', 'PLAL+S-C'] },
   // Fig. 5: the robots, with the algorithms whose OC phase fits the budget (PLAL+S's single-shooting
   // OC phase, through the policy's Jacobian at every knot, took 70-90 s per iteration on the pendulum).
-  'double-pendulum': { instances: 4, iterations: 5, epochs: 10, mu: 0.01, algorithms: ['PDDP', 'PDDP+S', 'PODS', 'PLAL+M+S'] },
+  'double-pendulum': { instances: 8, iterations: 10, epochs: 20, mu: 0.01, algorithms: ['PDDP', 'PDDP+S', 'PODS', 'PLAL+M+S'] },
   ur5: { instances: 4, iterations: 5, epochs: 10, mu: 0.01, algorithms: ['PDDP', 'PDDP+S', 'PODS', 'PLAL+M+S'] },
 };
 
