@@ -55,7 +55,7 @@ const median = (v: readonly number[]) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : 'inf');
+const fmt = (v: number, digits = 3) => (!Number.isFinite(v) ? 'inf' : Math.abs(v) >= 1e6 ? v.toExponential(2) : v.toFixed(digits));
 
 /** The task's default where a parameter is 0 (or an empty list). */
 function resolved(p: ConsensusParams) {
