@@ -11,7 +11,7 @@
  *
  *   npx tsx src/experiments/consensus.ts --task pendulum
  */
-import { CONSENSUS_ALGORITHMS, type MuSchedule, type SeedResult, compareConsensus, parseAlgorithm } from '../learning/consensus/index.js';
+import { CONSENSUS_ALGORITHMS, type ConsensusSettings, type MuSchedule, type SeedResult, compareConsensus, parseAlgorithm } from '../learning/consensus/index.js';
 import { TASK_NAMES, taskByName } from '../tasks/index.js';
 import { histogram, lineChart } from './runner/svg.js';
 import { type StudySpec, runStudyIfMain } from './runner/study.js';
@@ -30,24 +30,15 @@ export const TASK_PROTOCOL: Record<string, { instances: number; iterations: numb
   ur5: { instances: 4, iterations: 5, epochs: 10, mu: 0.01, algorithms: ['PDDP', 'PDDP+S', 'PODS', 'PLAL+M+S'] },
 };
 
-export interface ConsensusParams extends Record<string, number | string | boolean | number[] | string[]> {
+/** The flags: the loop's settings (one seed per run of the loop) and the protocol's choices. */
+export type ConsensusParams = Omit<ConsensusSettings, 'seed' | 'muSchedule'> & {
   task: string;
   algorithms: string[];
   seeds: number[];
   instances: number;
   testInstances: number;
-  iterations: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  alphaSob: number;
-  mu: number;
   muSchedule: string;
-  muFactor: number;
-  muMax: number;
-  bclTolerance: number;
-  maxSolverIterations: number;
-}
+};
 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const median = (v: readonly number[]) => {
