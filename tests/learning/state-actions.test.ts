@@ -13,6 +13,7 @@ import { Rng, jacfwd, reshape, tensor, type Tensor } from '../../src/autodiff/in
 import { stateChunkDataset } from '../../src/learning/chunks.js';
 import { collectTrajectories, taskSolver } from '../../src/learning/collect.js';
 import { type StateActions, TASK_NAMES, taskByName } from '../../src/tasks/index.js';
+import { expectChunkTargetsMatchClosedLoop } from './chunk-targets.js';
 
 const SEED = 3_141_592;
 // State actions of revolute chains (states in a vector space, nx = ndx); the quadrotor's SE(3) actions have their own checks in tests/tasks/quadrotor-actions.test.ts.
@@ -94,31 +95,6 @@ describe.each(STATE_TASKS)(`state actions of %s (seed ${SEED})`, (name) => {
       }
       return encode(x);
     };
-    const at = (n: number, entry: number, i: number, slot: number, j: number) => ((((n * horizon + entry) * na + i) * historyLength + slot) * nx + j);
-    for (const n of [0, 1, 57, N - 1]) {
-      const t = n; // one trajectory: chunk n starts at t = n
-      for (let entry = 0; entry < horizon; entry++) {
-        const s = Math.max(0, t - historyLength + 1 + entry);
-        const code = encode(tr.xs[s]);
-        for (let i = 0; i < na; i++) expect(tau0[(n * horizon + entry) * na + i]).toBeCloseTo(code[i], 12);
-        for (let j = 0; j < nx; j++) {
-          const step = 1e-6;
-          const e = new Float64Array(nx);
-          // A history entry moves with its own slot; a planned one with x_t (the last slot) through the closed loop.
-          const slot = entry < historyLength ? entry : historyLength - 1;
-          const from = entry < historyLength ? s : t;
-          e[j] = step;
-          const plus = closedLoop(from, e, s);
-          e[j] = -step;
-          const minus = closedLoop(from, e, s);
-          for (let i = 0; i < na; i++) {
-            const fd = (plus[i] - minus[i]) / (2 * step);
-            const target = targets[at(n, entry, i, slot, j)];
-            // Central differences: O(step^2) truncation, O(eps / step) rounding.
-            expect(Math.abs(target - fd), `chunk ${n}, entry ${entry}, code ${i}, state ${j}`).toBeLessThan(1e-6 * (1 + Math.abs(fd)));
-          }
-        }
-      }
-    }
+    expectChunkTargetsMatchClosedLoop({ tau0, targets, chunks: [0, 1, 57, N - 1], horizon, historyLength, na, nx, xs: tr.xs, encode, closedLoop });
   });
 });

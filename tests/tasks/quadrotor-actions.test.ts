@@ -21,6 +21,7 @@ import { solveOcp } from '../../src/ocp/index.js';
 import { collectTrajectories, taskSolver } from '../../src/learning/collect.js';
 import type { FreeFlyerStateActions } from '../../src/tasks/free-flyer-actions.js';
 import { taskByName } from '../../src/tasks/index.js';
+import { expectChunkTargetsMatchClosedLoop } from '../learning/chunk-targets.js';
 
 const SEED = 27_182_818;
 const task = taskByName('quadrotor-1-column');
@@ -158,29 +159,6 @@ describe(`quadrotor state actions (seed ${SEED})`, () => {
       }
       return encode(x);
     };
-    const at = (n: number, entry: number, i: number, slot: number, j: number) => ((((n * horizon + entry) * na + i) * historyLength + slot) * nx + j);
-    for (const n of [0, 1, 40, N - 1]) {
-      const t = n;
-      for (let entry = 0; entry < horizon; entry++) {
-        const s = Math.max(0, t - historyLength + 1 + entry);
-        const code = encode(tr.xs[s]!);
-        for (let i = 0; i < na; i++) expect(tau0[(n * horizon + entry) * na + i]).toBeCloseTo(code[i]!, 12);
-        for (let j = 0; j < nx; j++) {
-          const step = 1e-6;
-          const e = new Float64Array(nx);
-          const slot = entry < historyLength ? entry : historyLength - 1;
-          const from = entry < historyLength ? s : t;
-          e[j] = step;
-          const plus = closedLoop(from, e, s);
-          e[j] = -step;
-          const minus = closedLoop(from, e, s);
-          for (let i = 0; i < na; i++) {
-            const fd = (plus[i]! - minus[i]!) / (2 * step);
-            const target = targets[at(n, entry, i, slot, j)]!;
-            expect(Math.abs(target - fd), `chunk ${n}, entry ${entry}, code ${i}, state ${j}`).toBeLessThan(1e-6 * (1 + Math.abs(fd)));
-          }
-        }
-      }
-    }
+    expectChunkTargetsMatchClosedLoop({ tau0, targets, chunks: [0, 1, 40, N - 1], horizon, historyLength, na, nx, xs: tr.xs, encode, closedLoop });
   }, 60_000);
 });
