@@ -15,7 +15,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../autodiff/index.js';
 import { loadPolicy } from '../../diffusion/index.js';
-import { taskSolver } from '../../learning/collect.js';
+import { type TrajectorySolver, taskSolver } from '../../learning/collect.js';
 import { type EvaluatedPolicy, type EvaluationContext, type MethodResult, evaluatePolicy, evaluateSolverAlone, heldOutInstances } from '../../learning/evaluate.js';
 import { growingTrajectories, interplay } from '../../learning/interplay.js';
 import {
@@ -24,7 +24,7 @@ import {
 import { diffusionEvaluated, mlpEvaluated } from '../../learning/policies.js';
 import { JobPool, type SolveBackend } from '../../learning/workers/jobs.js';
 import { QueueBackend } from '../../learning/workers/queue.js';
-import { type Task, taskByName } from '../../tasks/index.js';
+import { type Task, type TaskInstance, taskByName } from '../../tasks/index.js';
 import { type ExperimentConfig, type ExperimentSpec, type StartMode, helpText, parseConfig } from './config.js';
 import { INTERRUPTED_EXIT_CODE, Interrupted, MultiProgress, checkInterrupted, installInterruptHandler } from './progress.js';
 import { type ExperimentResults, type ExperimentRun, type RunEvaluation, type SeedResults, writeReport } from './report.js';
@@ -111,6 +111,17 @@ async function evaluateMethods(
   return evaluations;
 }
 
+/**
+ * One untimed solve per worker before the timed ones. A worker's first solve runs while V8
+ * still interprets and tiers up the solver's loops (several times slower than its steady
+ * state: bench/ocp.ts reports it apart), and TO alone's solves come first in a run, so
+ * without this their seconds would carry the warm-up and the warm starts' would not.
+ * Iterations and solutions are unaffected (a solve is deterministic).
+ */
+async function warmUpWorkers(pool: JobPool, solver: TrajectorySolver, instance: TaskInstance): Promise<void> {
+  await Promise.all(Array.from({ length: pool.size }, () => solver.solve(instance)));
+}
+
 /** What Ctrl-C does while a run is going (set by runExperiment). */
 let onInterrupt = (): void => {};
 
@@ -146,6 +157,7 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
       const rng = new Rng(seed);
       const instances = heldOutInstances(task, seed, config.evalTasks);
       const ctx = { task, instances, solver };
+      if (seed === config.seeds[0] && solves === pool) await warmUpWorkers(pool, solver, instances[0]);
       console.log(`seed ${seed}: the solver alone on ${config.evalTasks} held-out tasks`);
       const seedResult: SeedResults = { seed, toAlone: await evaluateSolverAlone(ctx), runs: [] };
       results.seeds.push(seedResult);
