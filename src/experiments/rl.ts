@@ -14,7 +14,7 @@
  */
 import { taskSolver } from '../learning/collect.js';
 import { type MethodResult, type SolverAloneResult, evaluatePolicy, evaluateSolverAlone, heldOutInstances, stats } from '../learning/evaluate.js';
-import { type RlRun, rlEvaluated, trainPpo, trainSac } from '../learning/rl/index.js';
+import { BASELINE_ACTION_BOUND, BASELINE_ALGOS, PPO_DEFAULTS, type RlRun, SAC_HIDDEN, baselineProtocol, baselineSteps, isBaselineAlgo, rlEvaluated, trainBaseline } from '../learning/rl/index.js';
 import { TASK_NAMES, taskByName } from '../tasks/index.js';
 import { type StudySpec, runStudyIfMain } from './runner/study.js';
 import { lineChart } from './runner/svg.js';
@@ -35,23 +35,6 @@ type Params = {
   heldOut: number;
 };
 
-/**
- * Environment steps (decisions) per seed when --steps is 0 (ours): what fits the 10-minute
- * budget here with three seeds. For reference, SB3's SAC solves gym's Pendulum-v1 in about 20k
- * steps at 20 Hz; at the same rate (actionRepeat) our swing-up, fully actuated, takes about 4k.
- */
-const DEFAULT_STEPS: Record<string, Record<string, number>> = {
-  sac: { pendulum: 6000, lqr: 6000, unicycle: 6000 },
-  ppo: { pendulum: 100_000, lqr: 100_000, unicycle: 100_000 },
-};
-
-/** SAC's networks here (ours, for the time budget): 64-64 instead of SB3's 256-256 (--hidden 256,256 restores it). */
-const SAC_HIDDEN = [64, 64];
-
-/** Dynamics steps per decision so that the learner decides every 0.05 s (gym's Pendulum-v1 rate; ours), at least 1. */
-const DECISION_PERIOD = 0.05;
-const decisionRepeat = (dt: number) => Math.max(1, Math.round(DECISION_PERIOD / dt));
-
 export const RL_STUDY: StudySpec<Params> = {
   name: 'rl',
   about: 'Model-free baselines (PPO, SAC) with stable-baselines3\'s documented defaults on a task of the registry: learning curves over seeds (cost of the deterministic policy against environment steps), then the final policy on held-out tasks against the solver alone on the same tasks.',
@@ -61,11 +44,11 @@ export const RL_STUDY: StudySpec<Params> = {
     seeds: [0, 1, 2],
     steps: 0,
     hidden: [],
-    learningRate: 3e-4,
-    nSteps: 2048,
-    numEnvs: 1,
-    discount: 1,
-    actionBound: 10,
+    learningRate: PPO_DEFAULTS.learningRate,
+    nSteps: PPO_DEFAULTS.nSteps,
+    numEnvs: PPO_DEFAULTS.numEnvs,
+    discount: PPO_DEFAULTS.discount,
+    actionBound: BASELINE_ACTION_BOUND,
     actionRepeat: 0,
     evalEvery: 0,
     heldOut: 20,
@@ -76,8 +59,8 @@ export const RL_STUDY: StudySpec<Params> = {
     algo: 'ppo or sac',
     task: `the task (${TASK_NAMES.join(', ')})`,
     seeds: 'one training run per seed',
-    steps: 'environment steps per run; 0: the default of the algorithm and task (DEFAULT_STEPS)',
-    hidden: 'hidden layer widths; empty: PPO 64,64 (SB3), SAC 64,64 (ours; SB3 256,256)',
+    steps: 'environment steps per run; 0: the default of the algorithm and task (BASELINE_STEPS in learning/rl/baseline.ts)',
+    hidden: `hidden layer widths; empty: PPO ${PPO_DEFAULTS.hidden.join(',')} (SB3), SAC ${SAC_HIDDEN.join(',')} (ours; SB3 256,256)`,
     learningRate: 'Adam learning rate (SB3: 3e-4 for both)',
     nSteps: 'PPO: steps per copy between updates (SB3 n_steps; a run collects whole rollouts, so it may pass --steps)',
     numEnvs: 'environment copies stepped together (SB3 n_envs)',
@@ -88,10 +71,10 @@ export const RL_STUDY: StudySpec<Params> = {
     heldOut: 'held-out tasks: the learning curve and the final evaluation run on them',
   },
   check(p) {
-    if (p.algo !== 'ppo' && p.algo !== 'sac') throw new RangeError(`--algo must be ppo or sac, got "${p.algo}"`);
+    if (!isBaselineAlgo(p.algo)) throw new RangeError(`--algo must be ${BASELINE_ALGOS.join(' or ')}, got "${p.algo}"`);
     if (!TASK_NAMES.includes(p.task)) throw new RangeError(`--task: unknown task "${p.task}" (known: ${TASK_NAMES.join(', ')})`);
     if (p.seeds.length === 0) throw new RangeError('--seeds: give at least one seed');
-    if (p.steps === 0 && DEFAULT_STEPS[p.algo][p.task] === undefined) throw new RangeError(`--steps: no default budget for ${p.algo} on ${p.task}; give one`);
+    baselineSteps(p.algo, p.task, p.steps);
     for (const key of ['steps', 'evalEvery', 'actionRepeat'] as const) if (!Number.isInteger(p[key]) || p[key] < 0) throw new RangeError(`--${key}: a non-negative integer, got ${p[key]}`);
     for (const key of ['nSteps', 'numEnvs', 'heldOut'] as const) if (!Number.isInteger(p[key]) || p[key] < 1) throw new RangeError(`--${key}: a positive integer, got ${p[key]}`);
     if (!(p.discount > 0 && p.discount <= 1)) throw new RangeError(`--discount must lie in (0, 1], got ${p.discount}`);
@@ -99,27 +82,24 @@ export const RL_STUDY: StudySpec<Params> = {
   },
   async run(p, study) {
     const task = taskByName(p.task);
-    const steps = p.steps === 0 ? DEFAULT_STEPS[p.algo][p.task] : p.steps;
-    const evalEvery = p.evalEvery === 0 ? Math.max(1, Math.floor(steps / 20)) : p.evalEvery;
-    const actionRepeat = p.actionRepeat === 0 ? decisionRepeat(task.dynamics.dt) : p.actionRepeat;
-    const hidden = p.hidden.length > 0 ? p.hidden : p.algo === 'sac' ? SAC_HIDDEN : [64, 64];
+    const settings = {
+      steps: p.steps, hidden: p.hidden, actionRepeat: p.actionRepeat, evalEvery: p.evalEvery, learningRate: p.learningRate,
+      nSteps: p.nSteps, numEnvs: p.numEnvs, discount: p.discount, actionBound: p.actionBound,
+    };
+    const { steps, hidden, actionRepeat } = baselineProtocol(p.algo, task, settings);
     const solver = taskSolver(task, {});
     const runs: { seed: number; run: RlRun; policy: MethodResult; alone: SolverAloneResult }[] = [];
     for (const seed of p.seeds) {
       const label = `${p.algo} ${p.task} seed ${seed}`;
       // The seed's held-out tasks (those of every experiment); the learning curve is measured on them too.
       const instances = heldOutInstances(task, seed, p.heldOut);
-      const options = {
-        seed, totalSteps: steps, numEnvs: p.numEnvs, discount: p.discount, actionBound: task.dynamics.controlBounds === null ? p.actionBound : null,
-        actionRepeat, evalEvery, evalInstances: instances.length, evalTasks: instances, hidden, learningRate: p.learningRate, nSteps: p.nSteps,
-        // The value paper compares on a discounted problem: the learner's gamma is its discount.
-        ...(p.discount < 1 ? { gamma: p.discount } : {}),
-        onProgress: (point: { steps: number; evalCost: number }) => {
+      const run = trainBaseline(p.algo, task, {
+        ...settings, seed, heldOut: instances,
+        onProgress: (point) => {
           study.progress.update(label, point.steps, steps, `cost ${point.evalCost.toFixed(3)}`);
           study.checkInterrupted();
         },
-      };
-      const run = p.algo === 'ppo' ? trainPpo(task, options) : trainSac(task, options);
+      });
       study.log(`${label}: ${run.steps} steps in ${run.seconds.toFixed(0)} s, final cost ${run.curve[run.curve.length - 1].evalCost.toFixed(3)}`);
       const context = { task, instances, solver };
       const alone = await evaluateSolverAlone(context);
