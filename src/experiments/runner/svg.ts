@@ -38,6 +38,32 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
+/** Ticks of a log axis: 1, 2, 5 times the powers of ten in [lo, hi] (lo > 0), only the powers where those are too many. */
+function logTicks(lo: number, hi: number, count = 8): number[] {
+  const ticks = (multiples: number[]) => {
+    const out: number[] = [];
+    for (let e = Math.floor(Math.log10(lo)); 10 ** e <= hi; e++) {
+      for (const m of multiples) {
+        const v = Number((m * 10 ** e).toPrecision(12));
+        if (v >= lo && v <= hi) out.push(v);
+      }
+    }
+    return out;
+  };
+  const dense = ticks([1, 2, 5]);
+  const sparse = ticks([1]);
+  return dense.length <= count || sparse.length < 2 ? dense : sparse;
+}
+
+/** A log axis's tick label: plain below 10^5, else in exponent form (2e5). */
+const logTickLabel = (v: number) => (Math.abs(v) >= 1e5 ? v.toExponential().replace(/\.?0*e\+?/, 'e') : String(v));
+
+/** Options of a line chart: logarithmic axes (a value <= 0 cannot be drawn on one: it breaks the line, as a non-finite value does). */
+export interface ChartScales {
+  logX?: boolean;
+  logY?: boolean;
+}
+
 interface LegendEntry {
   name: string;
   color: string;
@@ -45,13 +71,16 @@ interface LegendEntry {
   dashed?: boolean;
 }
 
-function frame(title: string, xLabel: string, yLabel: string, xr: [number, number], yr: [number, number], body: string, legend: LegendEntry[]): string {
-  const px = (x: number) => M.left + ((x - xr[0]) / (xr[1] - xr[0] || 1)) * (W - M.left - M.right);
-  const py = (y: number) => H - M.bottom - ((y - yr[0]) / (yr[1] - yr[0] || 1)) * (H - M.top - M.bottom);
-  const xTicks = niceTicks(xr[0], xr[1]).map((v) =>
-    `<line x1="${px(v)}" y1="${H - M.bottom}" x2="${px(v)}" y2="${H - M.bottom + 4}" stroke="#333"/><text x="${px(v)}" y="${H - M.bottom + 17}" text-anchor="middle">${v}</text>`);
-  const yTicks = niceTicks(yr[0], yr[1]).map((v) =>
-    `<line x1="${M.left - 4}" y1="${py(v)}" x2="${W - M.right}" y2="${py(v)}" stroke="#ddd"/><text x="${M.left - 7}" y="${py(v) + 4}" text-anchor="end">${v}</text>`);
+function frame(title: string, xLabel: string, yLabel: string, xr: [number, number], yr: [number, number], body: string, legend: LegendEntry[], scales: ChartScales = {}): string {
+  // Where a value falls between an axis's ends, 0 to 1 (in log10 on a log axis).
+  const fraction = (v: number, r: [number, number], log: boolean | undefined) =>
+    log ? Math.log10(v / r[0]) / (Math.log10(r[1] / r[0]) || 1) : (v - r[0]) / (r[1] - r[0] || 1);
+  const px = (x: number) => M.left + fraction(x, xr, scales.logX) * (W - M.left - M.right);
+  const py = (y: number) => H - M.bottom - fraction(y, yr, scales.logY) * (H - M.top - M.bottom);
+  const xTicks = (scales.logX ? logTicks(xr[0], xr[1]) : niceTicks(xr[0], xr[1])).map((v) =>
+    `<line x1="${px(v)}" y1="${H - M.bottom}" x2="${px(v)}" y2="${H - M.bottom + 4}" stroke="#333"/><text x="${px(v)}" y="${H - M.bottom + 17}" text-anchor="middle">${scales.logX ? logTickLabel(v) : v}</text>`);
+  const yTicks = (scales.logY ? logTicks(yr[0], yr[1]) : niceTicks(yr[0], yr[1])).map((v) =>
+    `<line x1="${M.left - 4}" y1="${py(v)}" x2="${W - M.right}" y2="${py(v)}" stroke="#ddd"/><text x="${M.left - 7}" y="${py(v) + 4}" text-anchor="end">${scales.logY ? logTickLabel(v) : v}</text>`);
   const legendItems = legend.map(({ name, color, dashed }, i) => {
     const y = M.top + 18 * i;
     const sample = dashed
@@ -75,8 +104,15 @@ function frame(title: string, xLabel: string, yLabel: string, xr: [number, numbe
   ].join('\n');
 }
 
-function range(values: number[], pad = 0.05): [number, number] {
-  const finite = values.filter(Number.isFinite);
+function range(values: number[], pad = 0.05, log = false): [number, number] {
+  const finite = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
+  if (log) {
+    // Padded by the same share of the axis's decades.
+    if (finite.length === 0) return [1, 10];
+    const [lo, hi] = [Math.log10(Math.min(...finite)), Math.log10(Math.max(...finite))];
+    const d = hi - lo || 1;
+    return [10 ** (lo - pad * d), 10 ** (hi + pad * d)];
+  }
   if (finite.length === 0) return [0, 1];
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
@@ -84,9 +120,11 @@ function range(values: number[], pad = 0.05): [number, number] {
   return [lo - pad * d, hi + pad * d];
 }
 
-export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[]): string {
-  const xr = range(series.filter((s) => !s.reference).flatMap((s) => s.x), 0.02);
-  const yr = range(series.flatMap((s) => [...s.y, ...(s.band ?? [])]));
+export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], scales: ChartScales = {}): string {
+  const xr = range(series.filter((s) => !s.reference).flatMap((s) => s.x), 0.02, scales.logX);
+  const yr = range(series.flatMap((s) => [...s.y, ...(s.band ?? [])]), 0.05, scales.logY);
+  // What the axes can show: finite, and positive on a log axis.
+  const drawable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!scales.logX || x > 0) && (!scales.logY || y > 0);
   const body = series.map((s, i) => {
     const color = colorOf(s, i);
     const dash = s.dashed || s.reference ? ' stroke-dasharray="6 4"' : '';
@@ -98,12 +136,12 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     }
     // A missing or infinite value (a diverged policy's cost) breaks the line rather than being bridged.
     const runs: string[][] = [[]];
-    s.x.forEach((x, k) => (Number.isFinite(s.y[k]) ? runs[runs.length - 1].push(`__X(${x}),__Y(${s.y[k]})`) : runs.push([])));
+    s.x.forEach((x, k) => (drawable(x, s.y[k]) ? runs[runs.length - 1].push(`__X(${x}),__Y(${s.y[k]})`) : runs.push([])));
     const lines = runs.filter((r) => r.length > 0).map((r) => `<polyline points="${r.join(' ')}" fill="none" stroke="${color}"${dash} stroke-width="2"/>`).join('');
-    const dots = s.dots ? s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('') : '';
+    const dots = s.dots ? s.x.map((x, k) => (drawable(x, s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('') : '';
     return `${lines}${dots}`;
   }).join('\n');
-  return frame(title, xLabel, yLabel, xr, yr, body, series.map((s, i) => ({ name: s.name, color: colorOf(s, i), dashed: s.dashed || s.reference })));
+  return frame(title, xLabel, yLabel, xr, yr, body, series.map((s, i) => ({ name: s.name, color: colorOf(s, i), dashed: s.dashed || s.reference })), scales);
 }
 
 /** Histograms of several samples on shared bins, side by side within each bin so that none hides another. */
