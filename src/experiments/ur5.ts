@@ -12,9 +12,9 @@
  * --full, the paper's Fig. 3 protocol as far as the runner goes: Sob+Diff and Diff,
  * n_pl = 10^4, T_h = 32, T_a in {16, 31} (T_a = 63 needs --th 64, a second run), n_algo = 5
  * (the paper's figure does not state it; ours), evaluation after every iteration on 50
- * held-out tasks, n_traj = 50 (100 for r_tgt = 1). What the runner does not do: the paper's
- * n_traj growing from 50 to 100 after the third iteration (the runner keeps n_traj fixed
- * across iterations), and the end-effector path figure of Fig. 3e-f.
+ * held-out tasks, n_traj = 50 for the first three iterations and 100 after (doubled for
+ * r_tgt = 1), as the paper's. Every run draws the end-effector paths of held-out task 0
+ * (Fig. 3e-f: TO alone, each policy's rollout and the solution refined from it).
  *
  *   npx tsx src/experiments/ur5.ts [--variant r_init,r_tgt] [--full | --quick] [--help] [flags]
  */
@@ -51,7 +51,7 @@ T_a). State actions a_t = x_t, decoded by RNEA. This run: UR5(${rInit}, ${rTgt})
       maxIterations: 1000,
     },
     full: {
-      methods: ['sob-diff', 'diff'], nTraj: [rTgt === 1 ? 100 : 50], epochs: [10_000], nAlgo: 5, evalTasks: 50,
+      methods: ['sob-diff', 'diff'], nTraj: [50 * (rTgt + 1)], nTrajPerIteration: [50, 50, 50, 100, 100].map((n) => n * (rTgt + 1)), epochs: [10_000], nAlgo: 5, evalTasks: 50,
       actionsPerPlan: 16, evalActionsPerPlan: [16, 31], evalEveryIteration: true,
     },
     quick: { nTraj: [3], epochs: [20], evalTasks: 4, evalActionsPerPlan: [] },

@@ -24,6 +24,11 @@ export interface Protocol {
    * this one (learning/interplay.ts growingTrajectories); a run is still named by its first n_traj.
    */
   nTrajFinal?: number;
+  /**
+   * Where set, n_traj at each iteration of Alg. 1 (n_algo values; the main paper's UR5 Fig. 3:
+   * 50 for the first three iterations, 100 after); --n-traj is then its first value.
+   */
+  nTrajPerIteration?: number[];
   evalTasks: number;
   /** T_h, T_o and T_a of the diffusion policy (T_a of the rollouts that warm-start Alg. 1's solves, line 6). */
   horizon: number;
@@ -90,7 +95,8 @@ export interface RunRequest {
 
 function describe(p: Partial<Protocol>): string {
   const parts: string[] = [];
-  if (p.nTraj) parts.push(`n_traj ${p.nTraj}${p.nTrajFinal ? ` growing to ${p.nTrajFinal}` : ''}`);
+  if (p.nTrajPerIteration) parts.push(`n_traj ${p.nTrajPerIteration} over the iterations`);
+  else if (p.nTraj) parts.push(`n_traj ${p.nTraj}${p.nTrajFinal ? ` growing to ${p.nTrajFinal}` : ''}`);
   if (p.seeds) parts.push(`seeds ${p.seeds}`);
   if (p.epochs) parts.push(`epochs ${p.epochs}`);
   if (p.evalTasks) parts.push(`${p.evalTasks} held-out tasks`);
@@ -112,6 +118,8 @@ Writes config.json, results.json, results.md and SVG plots.
   --methods LIST       any of ${METHODS.join(',')} (default ${d.methods})
   --n-algo N           iterations of Alg. 1 (default ${d.nAlgo})
   --n-traj-final N     grow n_traj linearly over the iterations of Alg. 1, up to N at the last (default ${d.nTrajFinal ?? 'none: n_traj stays fixed'})
+  --n-traj-per-iteration LIST
+                       n_traj at each iteration of Alg. 1, n_algo values (default ${d.nTrajPerIteration ?? 'none'}); sets --n-traj to its first
   --eval-tasks N       held-out tasks (default ${d.evalTasks})
   --th N               T_h, chunk length (default ${d.horizon})
   --to N               T_o, observation history (default ${d.historyLength})
@@ -170,6 +178,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
       methods: { type: 'string' },
       'n-algo': { type: 'string' },
       'n-traj-final': { type: 'string' },
+      'n-traj-per-iteration': { type: 'string' },
       'eval-tasks': { type: 'string' },
       th: { type: 'string' },
       to: { type: 'string' },
@@ -217,6 +226,15 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
   }
   if (f['n-algo'] !== undefined) p.nAlgo = positiveInteger(f['n-algo'], 'n-algo');
   if (f['n-traj-final'] !== undefined) p.nTrajFinal = positiveInteger(f['n-traj-final'], 'n-traj-final');
+  if (f['n-traj-per-iteration'] !== undefined) p.nTrajPerIteration = integers(f['n-traj-per-iteration'], 'n-traj-per-iteration');
+  if (p.nTrajPerIteration !== undefined) {
+    if (p.nTrajPerIteration.length !== p.nAlgo) throw new RangeError(`--n-traj-per-iteration: ${p.nTrajPerIteration.length} values for n_algo = ${p.nAlgo} iterations`);
+    if (p.nTrajFinal !== undefined) throw new RangeError('--n-traj-per-iteration and --n-traj-final: choose one schedule');
+    if (f['n-traj'] !== undefined && (p.nTraj.length !== 1 || p.nTraj[0] !== p.nTrajPerIteration[0])) {
+      throw new RangeError(`--n-traj ${f['n-traj']}: with --n-traj-per-iteration the run's n_traj is the schedule's first value, ${p.nTrajPerIteration[0]}`);
+    }
+    p.nTraj = [p.nTrajPerIteration[0]];
+  }
   if (f['eval-tasks'] !== undefined) p.evalTasks = positiveInteger(f['eval-tasks'], 'eval-tasks');
   if (f.th !== undefined) p.horizon = positiveInteger(f.th, 'th');
   if (f.to !== undefined) p.historyLength = positiveInteger(f.to, 'to');

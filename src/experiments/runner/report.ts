@@ -231,7 +231,9 @@ function table(results: ExperimentResults, summary: ReturnType<typeof summarize>
   const main = mainRows(results, summary.rows);
   const iterations = [...new Set(summary.rows.map((r) => r.iteration))];
   for (const epochs of config.epochs) {
-    const after = config.nAlgo > 1 ? ` after ${Math.max(...iterations)} iteration(s) of Alg. 1` : '';
+    const schedule = config.nTrajPerIteration !== undefined ? ` (n_traj ${config.nTrajPerIteration.join(', ')} over the iterations)`
+      : config.nTrajFinal !== undefined ? ` (n_traj growing linearly to ${config.nTrajFinal} at the last iteration)` : '';
+    const after = config.nAlgo > 1 ? ` after ${Math.max(...iterations)} iteration(s) of Alg. 1${schedule}` : '';
     lines.push(`Mean (median) over ${config.evalTasks} held-out tasks, epochs = ${epochs}${after}, T_a = ${config.actionsPerPlan}, averaged over ${results.seeds.length} seed(s).`, '');
     // With several seeds, the spread of the seeds' mean costs beside their average.
     const spread = results.seeds.length > 1;

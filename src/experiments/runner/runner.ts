@@ -44,6 +44,13 @@ function evaluatedFrom(task: Task, method: Method, artifact: TrainedArtifact, ac
   return diffusionEvaluated(method, loadPolicy(artifact.policyPath), task, { actionsPerPlan, rng });
 }
 
+/** n_traj at each iteration of Alg. 1: fixed, growing linearly (--n-traj-final) or as listed (--n-traj-per-iteration). */
+function trajectorySchedule(config: ExperimentConfig, nTraj: number): number | ((iteration: number) => number) {
+  const listed = config.nTrajPerIteration;
+  if (listed !== undefined) return (iteration) => listed[iteration]!;
+  return config.nTrajFinal === undefined ? nTraj : growingTrajectories(nTraj, config.nTrajFinal, config.nAlgo);
+}
+
 /** The T_a values a run evaluates: Alg. 1's own first, then the extra ones in increasing order. */
 function evaluatedActionLengths(config: ExperimentConfig): number[] {
   const extra = [...new Set(config.evalActionsPerPlan)].filter((t) => t !== config.actionsPerPlan).sort((a, b) => a - b);
@@ -169,7 +176,7 @@ export async function runExperiment(config: ExperimentConfig, mode: StartMode = 
           const { collections } = await interplay({
             methods: config.methods,
             iterations: config.nAlgo,
-            trajectories: config.nTrajFinal === undefined ? nTraj : growingTrajectories(nTraj, config.nTrajFinal, config.nAlgo),
+            trajectories: trajectorySchedule(config, nTraj),
             T: task.horizon,
             solver,
             sampleInstance: () => task.sampleInstance(rng),
