@@ -139,10 +139,15 @@ export function topDownFigure(runs: readonly { columns: ColumnCount; results: Ex
 /** The script's body: each layout's run, then the figure. Returns the runs (none for --help). */
 export async function runQuadrotor(argv: readonly string[]): Promise<{ base: string; runs: { columns: ColumnCount; results: ExperimentResults }[] }> {
   const { columns, rest: flags } = parseColumns(argv);
-  // --resume continues one layout's folder with its own configuration (it names its task).
+  // --resume continues one layout's folder with its own configuration (it names its task);
+  // the figure then shows that layout alone, in its own folder.
   if (flags.includes('--resume') || flags.some((a) => a.startsWith('--resume='))) {
-    await runFromCommandLine(quadrotorExperiment(columns[0]!), flags);
-    return { base: '', runs: [] };
+    const results = await runFromCommandLine(quadrotorExperiment(columns[0]!), flags);
+    if (results === null) return { base: '', runs: [] };
+    const layout = COLUMN_COUNTS.find((c) => quadrotorTaskName(c) === results.config.task)!;
+    atomicWrite(join(results.config.out, 'top_down.svg'), topDownFigure([{ columns: layout, results }]));
+    console.log(`figure: ${join(results.config.out, 'top_down.svg')}`);
+    return { base: results.config.out, runs: [{ columns: layout, results }] };
   }
   const { out, rest } = takeOut(flags);
   const base = out ?? join('runs', 'quadrotor', new Date().toISOString().replace(/[:.]/g, '-'));

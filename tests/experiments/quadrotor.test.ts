@@ -59,5 +59,10 @@ describe('quadrotor experiment', () => {
     // One column of three panels, each with its column (disc and dashed margin) and two paths.
     expect(svg.match(/<polyline/g)?.length).toBe(3 * 2);
     expect(svg.match(/stroke-dasharray="3 2"/g)?.length).toBe(3);
+    // --resume (here of the finished run: its trainings are loaded) finds the layout from the saved
+    // task, whatever --columns says, and draws that layout's figure in its own folder.
+    const resumed = await runQuadrotor(['--resume', folder, '--workers', '1']);
+    expect(resumed.runs.map((r) => r.columns)).toEqual([1]);
+    expect(readFileSync(join(folder, 'top_down.svg'), 'utf8').match(/<polyline/g)?.length).toBe(3 * 2);
   }, 120_000); // about 10 s of CPU; the margin is for a machine shared with other jobs
 });

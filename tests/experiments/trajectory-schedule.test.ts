@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PENDULUM_EXPERIMENT } from '../../src/experiments/pendulum.js';
 import { parseConfig } from '../../src/experiments/runner/config.js';
-import type { ResultsFile } from '../../src/experiments/runner/report.js';
+import type { ExperimentRun, ResultsFile } from '../../src/experiments/runner/report.js';
 import { runExperiment } from '../../src/experiments/runner/runner.js';
 import { ur5Experiment } from '../../src/experiments/ur5.js';
 
@@ -32,7 +32,8 @@ describe('n_traj per iteration of Alg. 1', () => {
     config.mlpHidden = [8, 8];
     await runExperiment(config);
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
-    const { collections } = json.seeds[0]!.runs[0]!;
+    // results.json's seeds are ExperimentRun records (report.ts), typed `unknown` in the file's schema.
+    const { collections } = (json.seeds[0] as { runs: ExperimentRun[] }).runs[0]!;
     // Every drawn task is solved cold (and, after the first iteration, warm too); none is rejected here.
     expect(collections['all/0']!.rejected).toBe(0);
     expect(collections['all/0']!.cold).toHaveLength(2);
