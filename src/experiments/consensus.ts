@@ -112,7 +112,7 @@ function report(results: SeedResult[], learners: string[], p: ConsensusParams, t
     const y = meanCurve(runCurves.map((c) => c.testCost));
     curves.push({ name, x, y, baseline });
     const columns = x.length <= M + 1 ? x.map((_, k) => k) : Array.from({ length: M + 1 }, (_, k) => Math.round((k * (x.length - 1)) / M));
-    const at = (calls: number) => (calls < 1000 ? String(Math.round(calls)) : `${Math.round(calls / 1000)}k`);
+    const at = (calls: number) => (calls < 1000 ? String(Math.round(calls)) : calls < 10_000 ? `${(calls / 1000).toFixed(1)}k` : `${Math.round(calls / 1000)}k`);
     const cells = Array.from({ length: M + 1 }, (_, j) => (j < columns.length ? `${fmt(y[columns[j]!]!, 2)} @ ${at(x[columns[j]!]!)}` : '-'));
     efficiency.push(`| ${name} | ${cells.join(' | ')} |`);
     const warm = runs.flatMap((run) => run.warm);
@@ -170,7 +170,7 @@ function report(results: SeedResult[], learners: string[], p: ConsensusParams, t
     'sample-efficiency.svg': lineChart(`${taskTitle}: test cost against simulator calls`, 'simulator calls (steps + Jacobians; log scale)', 'mean test cost (log scale)', [
       // Model-free baselines dashed, without dots (their curves have many points).
       ...curves.map(({ baseline, ...c }) => (baseline ? { ...c, dashed: true } : { ...c, dots: true })),
-      { name: 'TO alone', x: [0], y: [mean(toCosts)], reference: true },
+      { name: 'TO alone', x: [0], y: [mean(toCosts)], reference: true, color: '#000000' },
     ], { logX: true, logY: true }),
     'cost-gaps.svg': histogram(`${taskTitle}: (J - J_TO) / J_TO of the final policies`, 'relative cost gap', gaps),
   };

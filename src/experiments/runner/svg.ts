@@ -18,7 +18,8 @@ export interface Series {
   band?: [number, number];
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f'];
+// Twelve distinguishable colours before they repeat (a comparison of eleven learners and a reference line needs them all).
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f', '#e377c2', '#17becf', '#bcbd22', '#000080', '#556b2f'];
 const colorOf = (s: { color?: string }, i: number) => s.color ?? COLORS[i % COLORS.length];
 const W = 600;
 const H = 360;
@@ -55,8 +56,8 @@ function logTicks(lo: number, hi: number, count = 8): number[] {
   return dense.length <= count || sparse.length < 2 ? dense : sparse;
 }
 
-/** A log axis's tick label: plain below 10^5, else in exponent form (2e5). */
-const logTickLabel = (v: number) => (Math.abs(v) >= 1e5 ? v.toExponential().replace(/\.?0*e\+?/, 'e') : String(v));
+/** A log axis's tick label: plain below 10^4, else in exponent form (2e5). */
+const logTickLabel = (v: number) => (Math.abs(v) >= 1e4 ? v.toExponential().replace(/\.?0*e\+?/, 'e') : String(v));
 
 /** Options of a line chart: logarithmic axes (a value <= 0 cannot be drawn on one: it breaks the line, as a non-finite value does). */
 export interface ChartScales {
