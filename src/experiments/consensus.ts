@@ -144,8 +144,8 @@ function report(results: SeedResult[], learners: string[], p: ConsensusParams, t
     '',
     '## Sample efficiency (Fig. 3-5)',
     '',
-    'Mean test cost after each iteration (iteration 0: the initial policy, shared by all), @ simulator calls (steps + Jacobians) so far.' +
-      (hasBaselines ? ` PPO and SAC: their learning curve on the same test instances at k/${M} of their run (column k; the last, their final policy).` : ''),
+    `Mean test cost after each iteration (iteration 0: the initial policy, shared by all${hasBaselines ? ' consensus algorithms' : ''}), @ simulator calls (steps + Jacobians) so far.` +
+      (hasBaselines ? ` PPO and SAC: their learning curve on the same test instances at k/${M} of their run (column k; the first, their own initial policy; the last, their final policy).` : ''),
     '',
     `| algorithm | ${Array.from({ length: M + 1 }, (_, k) => `it ${k}`).join(' | ')} |`,
     `|---|${Array.from({ length: M + 1 }, () => '---').join('|')}|`,

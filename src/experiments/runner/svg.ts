@@ -19,7 +19,7 @@ export interface Series {
 }
 
 // Twelve distinguishable colours before they repeat (a comparison of eleven learners and a reference line needs them all).
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f', '#e377c2', '#17becf', '#bcbd22', '#000080', '#556b2f'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f', '#e377c2', '#17becf', '#bcbd22', '#800000', '#556b2f'];
 const colorOf = (s: { color?: string }, i: number) => s.color ?? COLORS[i % COLORS.length];
 const W = 600;
 const H = 360;
