@@ -67,6 +67,8 @@ describe('experiments/consensus.ts', () => {
     await expect(runStudy(CONSENSUS_STUDY, ['--baseline-steps', '-5', '--out', out])).rejects.toThrow(/--baseline-steps/);
     // No default budget on the double pendulum: the steps must be given.
     await expect(runStudy(CONSENSUS_STUDY, ['--task', 'double-pendulum', '--baselines', 'sac', '--out', out])).rejects.toThrow(/no default budget/);
+    // A task without a protocol of its own borrows the pendulum's, but not its baselines (cartpole has no default budget).
+    expect(() => CONSENSUS_STUDY.check!({ ...CONSENSUS_STUDY.defaults, task: 'cartpole' })).not.toThrow();
   });
 
   it('--baselines none leaves the consensus algorithms alone', async () => {
