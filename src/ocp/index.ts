@@ -11,7 +11,7 @@ export { solveDdp } from './ddp.js';
 export { solveFddp } from './fddp.js';
 export { solveBoxQp, BoxQpWorkspace, type BoxQpStatus, type BoxQpOptions, defaultBoxQpOptions } from './boxqp.js';
 export { compileManifold, compileDynamicsCurvature, type CompiledManifold, type DynamicsCurvature } from './compiled.js';
-export { type Objective, costObjective } from './objective.js';
+export { type Objective, costObjective, discountWeights } from './objective.js';
 export * from './initial-guess.js';
 export * from './constraints.js';
 export { solveConstrained, defaultConstrainedOptions, type ConstrainedOptions, type ConstrainedGuess } from './constrained.js';

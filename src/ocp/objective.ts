@@ -4,7 +4,7 @@
  * this one indirection is what lets DDP, FDDP and the constrained solver share the loop.
  */
 import type { Knot } from './workspace.js';
-import type { OcpProblem } from './problem.js';
+import type { CostDerivatives, OcpProblem } from './problem.js';
 
 export interface Objective {
   stageValue(t: number, x: Float64Array, u: Float64Array): number;
@@ -15,12 +15,56 @@ export interface Objective {
   terminalDerivatives(x: Float64Array, knot: Knot): number;
 }
 
+/**
+ * The problem's costs, each weighted by its discount: gamma^t at knot t, gamma^T at the end
+ * (problem.ts); values and derivatives alike, so the backward pass differentiates the
+ * discounted objective. Undiscounted problems get the costs unwrapped.
+ */
 export function costObjective(problem: OcpProblem): Objective {
-  const { stageCost, terminalCost, xi } = problem;
+  const { stageCost, terminalCost, xi, discount, horizon } = problem;
+  if (discount === 1) {
+    return {
+      stageValue: (_t, x, u) => stageCost.value(x, u, xi),
+      terminalValue: (x) => terminalCost.value(x, xi),
+      stageDerivatives: (_t, x, u, knot) => stageCost.derivatives(x, u, xi, knot),
+      terminalDerivatives: (x, knot) => terminalCost.derivatives(x, xi, knot.lx, knot.lxx),
+    };
+  }
+  const weights = discountWeights(discount, horizon);
+  const wT = weights[horizon]!;
   return {
-    stageValue: (_t, x, u) => stageCost.value(x, u, xi),
-    terminalValue: (x) => terminalCost.value(x, xi),
-    stageDerivatives: (_t, x, u, knot) => stageCost.derivatives(x, u, xi, knot),
-    terminalDerivatives: (x, knot) => terminalCost.derivatives(x, xi, knot.lx, knot.lxx),
+    stageValue: (t, x, u) => weights[t]! * stageCost.value(x, u, xi),
+    terminalValue: (x) => wT * terminalCost.value(x, xi),
+    stageDerivatives: (t, x, u, knot) => {
+      const w = weights[t]!;
+      const v = stageCost.derivatives(x, u, xi, knot);
+      scaleDerivatives(knot, w);
+      return w * v;
+    },
+    terminalDerivatives: (x, knot) => {
+      const v = terminalCost.derivatives(x, xi, knot.lx, knot.lxx);
+      scale(knot.lx, wT);
+      scale(knot.lxx, wT);
+      return wT * v;
+    },
   };
+}
+
+/** gamma^t for t = 0..T. */
+export function discountWeights(discount: number, horizon: number): Float64Array {
+  const w = new Float64Array(horizon + 1);
+  for (let t = 0; t <= horizon; t++) w[t] = discount ** t;
+  return w;
+}
+
+function scale(a: Float64Array, w: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= w;
+}
+
+function scaleDerivatives(d: CostDerivatives, w: number): void {
+  scale(d.lx, w);
+  scale(d.lu, w);
+  scale(d.lxx, w);
+  scale(d.lux, w);
+  scale(d.luu, w);
 }

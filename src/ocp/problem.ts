@@ -1,10 +1,16 @@
 /**
  * The optimal control problem the solvers work on:
  *
- *   minimize   sum_{t<T} l(x_t, u_t, xi) + l_T(x_T, xi)
+ *   minimize   sum_{t<T} gamma^t l(x_t, u_t, xi) + gamma^T l_T(x_T, xi)
  *   subject to x_{t+1} = f(x_t, u_t),  x_0 given,
  *              lower <= u_t <= upper                        (box, handled inside the QP)
  *              c(x_t, u_t, xi) = 0 / <= 0, c_T(x_T, xi) = 0 / <= 0  (general, constrained solver)
+ *
+ * with the discount gamma in (0, 1] (1 by default: the undiscounted problem of the main paper;
+ * below 1 the discounted problem of the value paper's comparison with PPO, sec. IV-D). The
+ * weights are applied by the objective (objective.ts), so the backward pass's V_x, V_xx at
+ * knot t are those of the cost from knot 0: gamma^t times the derivatives of the discounted
+ * cost-to-go from t; the gains are unchanged by that factor.
  *
  * Everything the solvers call in their hot loops is *compiled*: costs and constraints are
  * written once as tensor code and lowered with `jit` (see costs.ts, constraints.ts); the
@@ -71,6 +77,8 @@ export interface OcpProblem {
   readonly controlBounds: ControlBounds | null;
   readonly stageConstraint: Constraint | null;
   readonly terminalConstraint: Constraint | null;
+  /** gamma: the stage cost at knot t weighs gamma^t, the terminal cost gamma^T. */
+  readonly discount: number;
 }
 
 export interface ProblemSpec {
@@ -83,6 +91,8 @@ export interface ProblemSpec {
   controlBounds?: ControlBounds | null;
   stageConstraint?: Constraint | null;
   terminalConstraint?: Constraint | null;
+  /** gamma in (0, 1]; 1 (no discount) when omitted. */
+  discount?: number;
 }
 
 /** A problem definition that does not fit together (sizes, horizon, bounds). */
@@ -117,6 +127,8 @@ export function defineProblem(spec: ProblemSpec): OcpProblem {
       if (!(bounds.lower[i]! <= bounds.upper[i]!)) throw new OcpDefinitionError(`control bound ${i}: lower ${bounds.lower[i]} > upper ${bounds.upper[i]}`);
     }
   }
+  const discount = spec.discount ?? 1;
+  if (!(discount > 0 && discount <= 1)) throw new OcpDefinitionError(`discount must lie in (0, 1], got ${discount}`);
   if (spec.terminalConstraint?.stage) throw new OcpDefinitionError('the terminal constraint must not depend on u (stage = false)');
   return {
     dynamics,
@@ -128,6 +140,7 @@ export function defineProblem(spec: ProblemSpec): OcpProblem {
     controlBounds: bounds ? { lower: Float64Array.from(bounds.lower), upper: Float64Array.from(bounds.upper) } : null,
     stageConstraint: spec.stageConstraint ?? null,
     terminalConstraint: spec.terminalConstraint ?? null,
+    discount,
   };
 }
 

@@ -6,6 +6,7 @@
 import { solveConstrained, type ConstrainedGuess, type ConstrainedOptions } from './constrained.js';
 import { solveCore } from './core.js';
 import { SolverOptionsError } from './inputs.js';
+import { discountWeights } from './objective.js';
 import type { Constraint, OcpProblem } from './problem.js';
 import type { OcpSolution } from './solution.js';
 
@@ -19,13 +20,18 @@ export function solveOcp(problem: OcpProblem, solver: SolverName, guess: Constra
   return solveCore(problem, solver, options, guess).solution;
 }
 
-/** The objective of a trajectory (xs: T + 1 states, us: T controls): stage costs plus the terminal cost. */
+/**
+ * The objective of a trajectory (xs: T + 1 states, us: T controls): stage costs plus the
+ * terminal cost, weighted by the problem's discount (gamma^t, gamma^T with T = us.length).
+ */
 export function trajectoryCost(problem: OcpProblem, xs: readonly ArrayLike<number>[], us: readonly ArrayLike<number>[]): number {
   if (xs.length !== us.length + 1) throw new RangeError(`trajectoryCost: ${xs.length} states for ${us.length} controls (need one more state)`);
-  let total = 0;
+  const T = us.length;
+  const w = discountWeights(problem.discount, T);
   const xi = problem.xi;
-  for (let t = 0; t < us.length; t++) total += problem.stageCost.value(Float64Array.from(xs[t]), Float64Array.from(us[t]), xi);
-  return total + problem.terminalCost.value(Float64Array.from(xs[us.length]), xi);
+  let total = 0;
+  for (let t = 0; t < T; t++) total += w[t]! * problem.stageCost.value(Float64Array.from(xs[t]), Float64Array.from(us[t]), xi);
+  return total + w[T]! * problem.terminalCost.value(Float64Array.from(xs[T]), xi);
 }
 
 /**
