@@ -165,7 +165,7 @@ const meanSquare = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + 
 function dvpOptions(p: ValueParams, change: Partial<DvpOptions> = {}): DvpOptions {
   return {
     horizon: p.horizon, iterations: p.iterations, trajectories: p.trajectories, knotStride: p.knotStride, architecture: 'gauss-residual',
-    hidden: p.hidden, residual: p.residual, epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, alpha: p.alpha, anchor: p.anchor, noise: 0, seed: p.seed,
+    hidden: p.hidden, residual: p.residual, epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, alpha: p.alpha, anchor: p.anchor, noise: 0, discount: 1, seed: p.seed,
     ...change,
   };
 }

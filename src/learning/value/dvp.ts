@@ -45,6 +45,12 @@ export interface DvpOptions {
   anchor: boolean;
   /** Relative noise on the first dataset's targets (Fig. 6); 0 for none. */
   noise: number;
+  /**
+   * gamma of the discounted problem (1: the undiscounted one). With gamma < 1 each solve
+   * minimizes sum_t gamma^t l_t + gamma^T V_i(x_T), so V_i tends to the discounted value
+   * (the comparison with PPO, sec. IV-D).
+   */
+  discount: number;
   seed: number;
 }
 
@@ -78,16 +84,17 @@ export function checkDvpOptions(o: DvpOptions): void {
   if (!(o.lr > 0)) throw new RangeError(`DVP: lr must be positive, got ${o.lr}`);
   if (!(o.alpha >= 0)) throw new RangeError(`DVP: alpha must be >= 0, got ${o.alpha}`);
   if (!(o.noise >= 0)) throw new RangeError(`DVP: noise must be >= 0, got ${o.noise}`);
+  if (!(o.discount > 0 && o.discount <= 1)) throw new RangeError(`DVP: discount must lie in (0, 1], got ${o.discount}`);
   if (!o.hidden.every((h) => Number.isInteger(h) && h >= 1)) throw new RangeError(`DVP: hidden widths must be positive integers, got [${o.hidden}]`);
 }
 
 /** One iteration's dataset: `trajectories` solves of horizon T with terminal value `net` (none: F = 0). */
 export function collectValueSamples(
-  task: Task, net: ValueNetwork | null, o: Pick<DvpOptions, 'horizon' | 'trajectories' | 'knotStride'>, rng: Rng,
+  task: Task, net: ValueNetwork | null, o: Pick<DvpOptions, 'horizon' | 'trajectories' | 'knotStride' | 'discount'>, rng: Rng,
   onSolve?: (done: number) => void, checkInterrupted?: () => void,
 ): { data: ValueDataset; unconverged: number; meanIterations: number } {
   const region = regionOf(task);
-  const problem = valueProblem(task, o.horizon, net === null ? undefined : valueFunction(net));
+  const problem = valueProblem(task, o.horizon, net === null ? undefined : valueFunction(net), o.discount);
   const buffer = new SampleBuffer(task.dynamics.nx);
   const knots = Array.from({ length: Math.ceil(o.horizon / o.knotStride) }, (_, k) => k * o.knotStride);
   let unconverged = 0;

@@ -3,14 +3,16 @@
  * solve of the task's OCP over a horizon T with a terminal cost F (none: F = 0; DVP: the last
  * learned value) gives, at every knot t of its trajectory, the cost-to-go
  *
- *   V_t = sum_{k=t}^{T-1} l(x_k, u_k) + F(x_T)
+ *   V_t = sum_{k=t}^{T-1} gamma^(k-t) l(x_k, u_k) + gamma^(T-t) F(x_T)
  *
- * and its gradient V_x,t from the solver's backward pass at the returned iterate (DESIGN
- * section 3). The ground truth is the same at knot 0 of a long horizon (the paper's T = 1000)
- * without terminal cost, on a grid over the task's state region.
+ * (gamma = 1 but in the discounted comparison with PPO, sec. IV-D) and its gradient V_x,t
+ * from the solver's backward pass at the returned iterate (DESIGN section 3). The solver
+ * differentiates the cost from knot 0, so its V_x at knot t is gamma^t times the gradient of
+ * V_t: the samples divide that factor out. The ground truth is the same at knot 0 of a long
+ * horizon (the paper's T = 1000) without terminal cost, on a grid over the task's state region.
  */
 import {
-  type DifferentiableFunction, type OcpProblem, type OcpSolution, defineProblem, learnedTerminalCost, solveOcp, withTask, zeroFunction,
+  type DifferentiableFunction, type OcpProblem, type OcpSolution, defineProblem, discountWeights, learnedTerminalCost, solveOcp, withTask, zeroFunction,
 } from '../../ocp/index.js';
 import type { StateRegion, Task } from '../../tasks/index.js';
 import type { ValueDataset } from './sobolev.js';
@@ -28,13 +30,13 @@ export function goalOf(task: Task): readonly number[] {
   return goal;
 }
 
-/** The task's OCP over `horizon` with terminal cost F (F = 0 when omitted); change x0 with `withTask`. */
-export function valueProblem(task: Task, horizon: number, terminal?: DifferentiableFunction): OcpProblem {
+/** The task's OCP over `horizon` with terminal cost F (F = 0 when omitted) and discount gamma (1: none); change x0 with `withTask`. */
+export function valueProblem(task: Task, horizon: number, terminal?: DifferentiableFunction, discount = 1): OcpProblem {
   if (!(Number.isInteger(horizon) && horizon >= 1)) throw new RangeError(`valueProblem: horizon must be a positive integer, got ${horizon}`);
   const { lower, upper } = regionOf(task);
   const base = task.problem({ x0: lower.map((lo, i) => (lo + upper[i]!) / 2) });
   const { nx, ndx } = task.dynamics;
-  return defineProblem({ ...base, horizon, terminalCost: learnedTerminalCost(terminal ?? zeroFunction(nx, ndx), { nxi: base.xi.length }) });
+  return defineProblem({ ...base, horizon, discount, terminalCost: learnedTerminalCost(terminal ?? zeroFunction(nx, ndx), { nxi: base.xi.length }) });
 }
 
 /** Solve from x0 with the task's solver and cold guess. */
@@ -43,12 +45,13 @@ export function solveFrom(task: Task, problem: OcpProblem, x0: readonly number[]
   return { problem: p, solution: solveOcp(p, task.solver, task.coldGuess(p), { ...task.solverOptions, history: false }) };
 }
 
-/** V_t for t = 0..T: the cost-to-go of a solved trajectory at every knot. */
+/** V_t for t = 0..T: the (discounted) cost-to-go of a solved trajectory at every knot, V_t = l_t + gamma V_{t+1}. */
 export function costsToGo(problem: OcpProblem, solution: OcpSolution): number[] {
   const T = solution.us.length;
+  const gamma = problem.discount;
   const out = new Array<number>(T + 1);
   out[T] = problem.terminalCost.value(solution.xs[T]!, problem.xi);
-  for (let t = T - 1; t >= 0; t--) out[t] = out[t + 1]! + problem.stageCost.value(solution.xs[t]!, solution.us[t]!, problem.xi);
+  for (let t = T - 1; t >= 0; t--) out[t] = problem.stageCost.value(solution.xs[t]!, solution.us[t]!, problem.xi) + gamma * out[t + 1]!;
   return out;
 }
 
@@ -72,7 +75,9 @@ export class SampleBuffer {
 
   addTrajectory(problem: OcpProblem, solution: OcpSolution, knots: readonly number[]): void {
     const V = costsToGo(problem, solution);
-    for (const t of knots) this.add(solution.xs[t]!, V[t]!, solution.Vx[t]!);
+    const weights = discountWeights(problem.discount, solution.us.length);
+    // The backward pass's V_x at knot t is gamma^t times the gradient of V_t (header).
+    for (const t of knots) this.add(solution.xs[t]!, V[t]!, Array.from(solution.Vx[t]!, (g) => g / weights[t]!));
   }
 
   dataset(): ValueDataset {
@@ -99,9 +104,9 @@ export interface GroundTruth {
   unconverged: number;
 }
 
-/** V and V_x at knot 0 of a long-horizon solve without terminal cost, from each state. */
-export function groundTruth(task: Task, states: readonly number[][], horizon: number, onSolve?: (done: number) => void): GroundTruth {
-  const problem = valueProblem(task, horizon);
+/** V and V_x at knot 0 of a long-horizon solve without terminal cost (discount gamma; 1: none), from each state. */
+export function groundTruth(task: Task, states: readonly number[][], horizon: number, onSolve?: (done: number) => void, discount = 1): GroundTruth {
+  const problem = valueProblem(task, horizon, undefined, discount);
   const buffer = new SampleBuffer(task.dynamics.nx);
   let unconverged = 0;
   states.forEach((x0, i) => {
