@@ -10,6 +10,9 @@
  *   sobolev        Sobolev against classical regression by number of samples (Fig. 7)
  *   architectures  Gauss-residual against feed-forward network, validation errors during
  *                  Sobolev training (Fig. 8), and their gradient fields (Fig. 9)
+ *   ppo            on the discounted problem (--discount): discounted DVP against PPO's
+ *                  critic on the grid, their difference maps (Fig. 10), and the closed-loop
+ *                  trajectories of both from a few starts beside the long-horizon solution (Fig. 11)
  *
  * plus, for the two-dimensional pendulum, the heat maps of the true and learned values and
  * their difference. The algorithms live in src/learning/value/; this script sets parameters
@@ -22,12 +25,17 @@ import { type CurvePoint, type EfficiencyRow, sampleEfficiency, trainingCurves }
 import { type DvpIteration, type DvpOptions, predictValues, runDvp } from '../learning/value/dvp.js';
 import { type ValueNetwork, valueAndGradient, valueFunction } from '../learning/value/network.js';
 import { type GroundTruth, goalOf, groundTruth, regionGrid, regionOf, solveFrom, valueProblem } from '../learning/value/samples.js';
+import { criticValues, valueErrorSummary } from '../learning/value/critic.js';
+import { recedingHorizon } from '../learning/value/receding.js';
+import { trainPpo } from '../learning/rl/ppo.js';
+import { rlEvaluated } from '../learning/rl/policy.js';
+import { defineProblem, trajectoryCost, withTask } from '../ocp/index.js';
 import { taskByName } from '../tasks/index.js';
 import type { Task } from '../tasks/index.js';
 import { type StudyContext, type StudySpec, runStudyIfMain } from './runner/study.js';
 import { type Series, heatmap, lineChart, quiver } from './runner/svg.js';
 
-const PARTS = ['dvp', 'horizons', 'noise', 'sobolev', 'architectures'] as const;
+const PARTS = ['dvp', 'horizons', 'noise', 'sobolev', 'architectures', 'ppo'] as const;
 const TASKS = ['pendulum-dvp', 'cartpole', 'unicycle'];
 /** Grid points per axis of the validation grid, by task (ours): 441, 625 and 216 states. */
 const GRID: Record<string, number> = { 'pendulum-dvp': 21, cartpole: 5, unicycle: 6 };
@@ -55,6 +63,11 @@ export interface ValueParams {
   noise: number[];
   samples: number[];
   regressionEpochs: number;
+  discount: number;
+  ppoSteps: number;
+  ppoNSteps: number;
+  ppoActionBound: number;
+  sliceGrid: number;
   seed: number;
 }
 
@@ -88,12 +101,17 @@ export const VALUE_STUDY: StudySpec<ValueParams> = {
     noise: [0, 0.1, 0.3],
     samples: [10, 25, 50, 100, 200],
     regressionEpochs: 300,
+    discount: 0.99,
+    ppoSteps: 300_000,
+    ppoNSteps: 2048,
+    ppoActionBound: 3,
+    sliceGrid: 10,
     seed: 0,
   },
   full: { groundTruthHorizon: 1000, trajectories: 200, epochs: 300, sweepTrajectories: 100, sweepEpochs: 100, regressionEpochs: 2000, horizons: [20, 30, 40, 50, 60, 70, 80, 90, 100] },
   quick: {
     parts: [...PARTS], iterations: 2, trajectories: 8, epochs: 5, groundTruthHorizon: 150, grid: 3, horizons: [20, 40], sweepTrajectories: 6, sweepEpochs: 3,
-    noise: [0.1], samples: [5, 10], regressionEpochs: 5, hidden: [16, 16],
+    noise: [0.1], samples: [5, 10], regressionEpochs: 5, hidden: [16, 16], ppoSteps: 600, ppoNSteps: 300, sliceGrid: 3,
   },
   describe: {
     task: `the task: ${TASKS.join(', ')}`,
@@ -117,6 +135,11 @@ export const VALUE_STUDY: StudySpec<ValueParams> = {
     noise: 'relative noise levels of the first dataset (part noise)',
     samples: 'numbers of samples for Sobolev against classical regression (part sobolev; the largest also sizes the pool)',
     regressionEpochs: 'epochs of the regression comparisons (parts sobolev and architectures)',
+    discount: 'gamma per step of the discounted problem of part ppo (DVP, its ground truth, PPO\'s gamma and its environment)',
+    ppoSteps: 'PPO\'s environment steps (part ppo; one decision per dynamics step)',
+    ppoNSteps: 'PPO\'s rollout length n_steps (SB3: 2048)',
+    ppoActionBound: 'PPO\'s action box [-b, b] on a task without control bounds (the unicycle; part ppo)',
+    sliceGrid: 'points per axis of the heat maps\' slice through the goal (part ppo, states of more than two dimensions)',
     seed: 'the seed of every draw (starts, initializations, minibatches)',
   },
   check(p) {
@@ -128,6 +151,10 @@ export const VALUE_STUDY: StudySpec<ValueParams> = {
     if (p.samples.some((n) => !(Number.isInteger(n) && n >= 1))) throw new RangeError(`--samples: positive integers, got ${p.samples}`);
     if (p.horizons.some((n) => !(Number.isInteger(n) && n >= 1))) throw new RangeError(`--horizons: positive integers, got ${p.horizons}`);
     if (!(Number.isInteger(p.regressionEpochs) && p.regressionEpochs >= 1)) throw new RangeError(`--regression-epochs: a positive integer, got ${p.regressionEpochs}`);
+    if (!(p.discount > 0 && p.discount <= 1)) throw new RangeError(`--discount must lie in (0, 1], got ${p.discount}`);
+    for (const key of ['ppoSteps', 'ppoNSteps'] as const) if (!(Number.isInteger(p[key]) && p[key] >= 1)) throw new RangeError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: a positive integer, got ${p[key]}`);
+    if (!(p.ppoActionBound > 0 && Number.isFinite(p.ppoActionBound))) throw new RangeError(`--ppo-action-bound: a positive number, got ${p.ppoActionBound}`);
+    if (!(Number.isInteger(p.sliceGrid) && p.sliceGrid >= 2)) throw new RangeError(`--slice-grid: an integer >= 2, got ${p.sliceGrid}`);
   },
   run: runValueStudy,
 };
@@ -204,13 +231,18 @@ async function runValueStudy(p: ValueParams, study: StudyContext) {
 
   const perAxis = p.grid === 0 ? GRID[p.task]! : p.grid;
   const states = regionGrid(region, new Array(nx).fill(perAxis));
-  study.log(`ground truth: ${states.length} solves of T = ${p.groundTruthHorizon} on a ${new Array(nx).fill(perAxis).join(' x ')} grid`);
-  const truth = groundTruth(task, states, p.groundTruthHorizon, (done) => study.progress.update('ground truth', done, states.length));
-  const scale = meanSquare(truth.data.v);
-  results.groundTruth = { states: states.length, horizon: p.groundTruthHorizon, unconverged: truth.unconverged, meanSquareValue: scale };
   md.push(`## ${task.title}: value learning (DVP)\n`);
-  md.push(`Ground truth: ${states.length} states (${perAxis} per axis over [${region.lower.map((v) => v.toFixed(2))}] to [${region.upper.map((v) => v.toFixed(2))}]), ` +
-    `solves of T = ${p.groundTruthHorizon} without terminal cost, ${truth.unconverged} not converged; mean V^2 = ${scale.toPrecision(4)} (relative MSE = MSE / mean V^2).\n`);
+  // The undiscounted ground truth, for every part but ppo (which has its own, discounted).
+  let truth!: GroundTruth;
+  let scale = Number.NaN;
+  if ([...parts].some((part) => part !== 'ppo')) {
+    study.log(`ground truth: ${states.length} solves of T = ${p.groundTruthHorizon} on a ${new Array(nx).fill(perAxis).join(' x ')} grid`);
+    truth = groundTruth(task, states, p.groundTruthHorizon, (done) => study.progress.update('ground truth', done, states.length));
+    scale = meanSquare(truth.data.v);
+    results.groundTruth = { states: states.length, horizon: p.groundTruthHorizon, unconverged: truth.unconverged, meanSquareValue: scale };
+    md.push(`Ground truth: ${states.length} states (${perAxis} per axis over [${region.lower.map((v) => v.toFixed(2))}] to [${region.upper.map((v) => v.toFixed(2))}]), ` +
+      `solves of T = ${p.groundTruthHorizon} without terminal cost, ${truth.unconverged} not converged; mean V^2 = ${scale.toPrecision(4)} (relative MSE = MSE / mean V^2).\n`);
+  }
 
   const mseRows = (records: DvpIteration[]) => records.map((r) => `| ${r.iteration} | ${r.samples} | ${r.unconverged} | ${r.meanSolverIterations.toFixed(1)} | ${fmt(r.validation?.value)} | ${fmt((r.validation?.value ?? Number.NaN) / scale)} | ${fmt(r.validation?.gradient)} | ${fmt(r.bellmanResidual)} | ${r.solveSeconds.toFixed(1)} | ${r.trainSeconds.toFixed(1)} |`);
 
@@ -344,9 +376,183 @@ async function runValueStudy(p: ValueParams, study: StudyContext) {
     }
   }
 
+  if (parts.has('ppo')) {
+    const part = comparePpo(task, p, states, perAxis, study);
+    results.ppo = part.results;
+    md.push(part.markdown);
+    Object.assign(figures, part.figures);
+  }
+
   const minutes = (performance.now() - t0) / 60000;
   md.push(`Wall time ${minutes.toFixed(1)} min.`);
   results.minutes = minutes;
+  return { results, markdown: md.join('\n'), figures };
+}
+
+/** mean_t ||u_{t+1} - u_t||^2: how much a trajectory's controls jump from knot to knot (Fig. 11's "smoother"). */
+function roughness(us: readonly ArrayLike<number>[]): number {
+  let s = 0;
+  for (let t = 1; t < us.length; t++) for (let i = 0; i < us[t]!.length; i++) s += (us[t]![i]! - us[t - 1]![i]!) ** 2;
+  return us.length > 1 ? s / (us.length - 1) : 0;
+}
+
+/** The heat maps' states: the grid itself for two dimensions, else a sliceGrid^2 grid over the first two with the others at the goal. */
+function mapStates(task: Task, p: ValueParams, states: number[][], perAxis: number): { states: number[][]; n: number; onGrid: boolean; note: string } {
+  const nx = task.dynamics.nx;
+  if (nx === 2) return { states, n: perAxis, onGrid: true, note: 'the validation grid' };
+  const region = regionOf(task);
+  const goal = goalOf(task);
+  const plane = regionGrid({ lower: region.lower.slice(0, 2), upper: region.upper.slice(0, 2) }, [p.sliceGrid, p.sliceGrid]);
+  const rest = goal.slice(2);
+  return {
+    states: plane.map((xy) => [...xy, ...rest]),
+    n: p.sliceGrid,
+    onGrid: false,
+    note: `the slice x[2..] = goal (${rest.map((v) => v.toFixed(2)).join(', ')}) through the goal, ${p.sliceGrid} x ${p.sliceGrid} states over the first two coordinates`,
+  };
+}
+
+/**
+ * Part ppo (the value paper's sec. IV-D, Fig. 10-11), on the discounted problem: ground truth,
+ * DVP (the dvp part's settings) and PPO (gamma = discount, one decision per dynamics step, so
+ * its critic estimates the same discounted sum) on the task; values on the grid, difference
+ * maps, and closed-loop trajectories of both from three starts.
+ */
+function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: number, study: StudyContext) {
+  const gamma = p.discount;
+  const region = regionOf(task);
+  const nx = task.dynamics.nx;
+  const H = p.groundTruthHorizon;
+  const N = task.horizon;
+  const seconds: Record<string, number> = {};
+  const timed = <T>(name: string, f: () => T): T => {
+    const t = performance.now();
+    const r = f();
+    seconds[name] = (performance.now() - t) / 1000;
+    return r;
+  };
+  const figures: Record<string, string> = {};
+  const md: string[] = [];
+
+  study.checkInterrupted();
+  study.log(`ppo: discounted ground truth (gamma = ${gamma}), ${states.length} solves of T = ${H}`);
+  const truth = timed('ground truth', () => groundTruth(task, states, H, (done) => study.progress.update('discounted ground truth', done, states.length), gamma));
+  const scale = meanSquare(truth.data.v);
+  const dvp = timed('DVP', () => dvpRun(task, dvpOptions(p, { discount: gamma }), truth, study, 'discounted DVP'));
+  study.checkInterrupted();
+  const bounded = task.dynamics.controlBounds !== null;
+  const ppo = timed('PPO', () => trainPpo(task, {
+    seed: p.seed, totalSteps: p.ppoSteps, nSteps: p.ppoNSteps, gamma, discount: gamma, actionRepeat: 1,
+    actionBound: bounded ? null : p.ppoActionBound, evalEvery: Math.max(1, Math.floor(p.ppoSteps / 10)), evalInstances: 10,
+    onProgress: (point, total) => {
+      study.checkInterrupted();
+      study.progress.update('PPO', point.steps, total, `discounted cost ${point.evalCost.toPrecision(4)}`);
+    },
+  }));
+
+  // Fig. 10: the values on the grid.
+  const dvpValues = predictValues(dvp.net, truth.data);
+  const criticOnGrid = criticValues(ppo.policy, task, states);
+  const instances = states.map((x0) => ({ x0 }));
+  const longProblem = valueProblem(task, H, undefined, gamma);
+  const ppoRollouts = timed('PPO rollouts', () => rlEvaluated('PPO', ppo.policy, task).rollout(instances, H));
+  const ppoPolicyCost = states.map((x0, k) => (ppoRollouts.diverged[k] ? Number.POSITIVE_INFINITY : trajectoryCost(withTask(longProblem, { x0 }), ppoRollouts.xs[k]!, ppoRollouts.us[k]!)));
+  const diverged = ppoRollouts.diverged.filter(Boolean).length;
+  const rows = {
+    dvp: valueErrorSummary(dvpValues, truth.data.v),
+    critic: valueErrorSummary(criticOnGrid, truth.data.v),
+    policy: diverged === 0 ? valueErrorSummary(ppoPolicyCost, truth.data.v) : null,
+  };
+  const last = dvp.iterations.at(-1)!;
+  md.push(`### Against PPO on the discounted problem (Fig. 10-11)\n`);
+  md.push(`Discount gamma = ${gamma} per step (dt = ${task.dynamics.dt}), for the ground truth (T = ${H} solves on the ${states.length}-state grid, ${truth.unconverged} not converged; mean V^2 = ${scale.toPrecision(4)}), ` +
+    `DVP (T = ${p.horizon}, ${p.iterations} iterations of ${p.trajectories} solves, ${p.epochs} epochs each) and PPO (SB3's defaults, gamma = ${gamma}, environment discount ${gamma}, ` +
+    `${ppo.steps} steps, one decision per dynamics step${bounded ? '' : `, actions scaled onto [-${p.ppoActionBound}, ${p.ppoActionBound}]`}, seed ${p.seed}). ` +
+    `PPO's critic is read as a cost-to-go (its reward normalization undone); "PPO's policy" is the discounted cost of its deterministic rollout of ${H} steps from each state${diverged ? ` (${diverged} rollouts diverged)` : ''}.\n`);
+  md.push('| value on the grid | MSE | relative MSE | mean (estimate - truth) | share above the truth |');
+  md.push('|---|---|---|---|---|');
+  const line = (name: string, r: ReturnType<typeof valueErrorSummary> | null) => (r === null ? `| ${name} | - | - | - | - |` : `| ${name} | ${fmt(r.mse)} | ${fmt(r.relativeMse)} | ${r.bias.toPrecision(3)} | ${(100 * r.above).toFixed(0)} % |`);
+  md.push(line(`DVP, iteration ${last.iteration}`, rows.dvp), line('PPO\'s critic', rows.critic), line('PPO\'s policy (its true discounted cost)', rows.policy), '');
+  md.push(`DVP by iteration (discounted): MSE ${dvp.iterations.map((r) => fmt(r.validation?.value)).join(', ')}.\n`);
+  md.push(`PPO's learning curve (mean discounted cost over ${N} steps plus the terminal cost, deterministic policy, 10 instances of the task): ` +
+    `${ppo.curve.map((c) => `${c.steps}: ${c.evalCost.toPrecision(4)}`).join(', ')}; ${ppo.seconds.toFixed(0)} s of training.\n`);
+
+  // The difference maps (Fig. 10) over the grid or a slice through the goal.
+  const map = mapStates(task, p, states, perAxis);
+  const mapTruth = map.onGrid ? truth : timed('slice ground truth', () => groundTruth(task, map.states, H, (done) => study.progress.update('slice ground truth', done, map.states.length), gamma));
+  const mapDvp = predictValues(dvp.net, mapTruth.data);
+  const mapCritic = criticValues(ppo.policy, task, map.states);
+  const xs = Array.from({ length: map.n }, (_, i) => map.states[i * map.n]![0]!);
+  const ys = Array.from({ length: map.n }, (_, j) => map.states[j]![1]!);
+  const at = (a: ArrayLike<number>) => ys.map((_, j) => xs.map((_, i) => a[i * map.n + j]!));
+  const [xl, yl] = ['x[0]', 'x[1]'].map((l, k) => (task.plot.state.index === k ? task.plot.state.label : l));
+  const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a, (v, k) => v - b[k]!);
+  figures['ppo-value-truth.svg'] = heatmap(`${task.title}: discounted V, ground truth (gamma = ${gamma})`, xl!, yl!, xs, ys, at(mapTruth.data.v));
+  figures['ppo-difference-truth-dvp.svg'] = heatmap(`${task.title}: ground truth - DVP (Fig. 10 left)`, xl!, yl!, xs, ys, at(diff(mapTruth.data.v, mapDvp)));
+  figures['ppo-difference-truth-ppo.svg'] = heatmap(`${task.title}: ground truth - PPO's critic (Fig. 10 middle)`, xl!, yl!, xs, ys, at(diff(mapTruth.data.v, mapCritic)));
+  figures['ppo-difference-dvp-ppo.svg'] = heatmap(`${task.title}: DVP - PPO's critic (Fig. 10 right)`, xl!, yl!, xs, ys, at(diff(mapDvp, mapCritic)));
+  const onMap = { dvp: valueErrorSummary(mapDvp, mapTruth.data.v), critic: valueErrorSummary(mapCritic, mapTruth.data.v) };
+  md.push(`Difference maps (ppo-difference-*.svg) on ${map.note}: there, MSE of DVP ${fmt(onMap.dvp.mse)} and of PPO's critic ${fmt(onMap.critic.mse)}; ` +
+    `the truth ranges over ${Math.min(...mapTruth.data.v).toPrecision(3)} to ${Math.max(...mapTruth.data.v).toPrecision(3)}.\n`);
+  figures['ppo-curve.svg'] = lineChart(`${task.title}: PPO on the discounted problem`, 'environment steps', 'discounted cost', [
+    { name: 'PPO (deterministic)', x: ppo.curve.map((c) => c.steps), y: ppo.curve.map((c) => c.evalCost), dots: true },
+  ]);
+
+  // Fig. 11: closed-loop trajectories from three starts.
+  study.checkInterrupted();
+  const fractions = [new Array<number>(nx).fill(0.85), new Array<number>(nx).fill(0.15), Array.from({ length: nx }, (_, i) => (i % 2 === 0 ? 0.15 : 0.85))];
+  const starts = fractions.map((f) => region.lower.map((lo, i) => lo + f[i]! * (region.upper[i]! - lo)));
+  const dvpProblem = valueProblem(task, p.horizon, valueFunction(dvp.net), gamma);
+  const score = (x0: number[], xsT: readonly ArrayLike<number>[], usT: readonly ArrayLike<number>[]) =>
+    trajectoryCost(defineProblem({ ...task.problem({ x0 }), discount: gamma }), xsT.slice(0, N + 1), usT.slice(0, N));
+  const ppoStarts = rlEvaluated('PPO', ppo.policy, task).rollout(starts.map((x0) => ({ x0 })), N);
+  const trajectories = starts.map((x0, k) => {
+    const long = solveFrom(task, longProblem, x0).solution;
+    const t = performance.now();
+    const mpc = recedingHorizon(task, dvpProblem, x0, N);
+    seconds['DVP receding horizon'] = (seconds['DVP receding horizon'] ?? 0) + (performance.now() - t) / 1000;
+    const ppoXs = ppoStarts.xs[k]!;
+    const ppoUs = ppoStarts.us[k]!;
+    return {
+      x0,
+      cost: { long: score(x0, long.xs, long.us), dvp: score(x0, mpc.xs, mpc.us), ppo: ppoStarts.diverged[k] ? Number.POSITIVE_INFINITY : score(x0, ppoXs, ppoUs) },
+      roughness: { long: roughness(long.us.slice(0, N)), dvp: roughness(mpc.us), ppo: roughness(ppoUs) },
+      mpc: { meanIterations: mpc.meanIterations, unconverged: mpc.unconverged },
+      states: { long: long.xs.slice(0, N + 1).map((x) => Array.from(x)), dvp: mpc.xs.map((x) => Array.from(x)), ppo: ppoXs.map((x) => Array.from(x)) },
+    };
+  });
+  md.push(`Closed loops over the task's ${N} steps from three starts (Fig. 11): DVP is receding-horizon control, the T = ${p.horizon} problem with the learned V as terminal cost re-solved at every step ` +
+    `(warm-started from the previous solution shifted by one knot); PPO its deterministic policy; "long horizon" the first ${N} knots of the T = ${H} solution. ` +
+    `Cost: sum_{t<${N}} gamma^t l_t + gamma^${N} l_T(x_${N}) with the task's terminal cost; roughness: mean ||u_{t+1} - u_t||^2.\n`);
+  md.push('| start | long horizon: cost | DVP: cost | PPO: cost | roughness: long horizon | DVP | PPO | DVP solver iterations per step |');
+  md.push('|---|---|---|---|---|---|---|---|');
+  for (const r of trajectories) {
+    md.push(`| [${r.x0.map((v) => v.toFixed(2)).join(', ')}] | ${r.cost.long.toPrecision(4)} | ${r.cost.dvp.toPrecision(4)} | ${r.cost.ppo.toPrecision(4)} | ` +
+      `${fmt(r.roughness.long)} | ${fmt(r.roughness.dvp)} | ${fmt(r.roughness.ppo)} | ${r.mpc.meanIterations.toFixed(1)}${r.mpc.unconverged ? ` (${r.mpc.unconverged} unconverged)` : ''} |`);
+  }
+  md.push('');
+  for (let i = 0; i < nx; i++) {
+    const label = task.plot.state.index === i ? task.plot.state.label : `x[${i}]`;
+    const colors = ['#1f77b4', '#d62728', '#2ca02c'];
+    const series: Series[] = trajectories.flatMap((r, k) => [
+      { name: `DVP, start ${k + 1}`, x: r.states.dvp.map((_, t) => t), y: r.states.dvp.map((x) => x[i]!), color: colors[k] },
+      { name: `PPO, start ${k + 1}`, x: r.states.ppo.map((_, t) => t), y: r.states.ppo.map((x) => x[i]!), color: colors[k], dashed: true },
+      { name: `T = ${H}, start ${k + 1}`, x: r.states.long.map((_, t) => t), y: r.states.long.map((x) => x[i]!), color: '#7f7f7f' },
+    ]);
+    figures[`ppo-trajectories-${i}.svg`] = lineChart(`${task.title}: ${label} in closed loop, DVP (solid), PPO (dashed), long horizon (grey) (Fig. 11)`, 'knot', label, series);
+  }
+  md.push(`Seconds: ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.\n`);
+
+  const results = {
+    discount: gamma,
+    groundTruth: { states: states.length, horizon: H, unconverged: truth.unconverged, meanSquareValue: scale },
+    dvp: dvp.iterations,
+    ppo: { steps: ppo.steps, seconds: ppo.seconds, curve: ppo.curve, actionBound: bounded ? null : p.ppoActionBound },
+    grid: rows,
+    map: { note: map.note, ...onMap },
+    trajectories: trajectories.map(({ x0, cost, roughness: r, mpc }) => ({ x0, cost, roughness: r, mpc })),
+    seconds,
+  };
   return { results, markdown: md.join('\n'), figures };
 }
 

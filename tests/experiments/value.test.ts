@@ -31,7 +31,8 @@ describe('value study (--quick)', () => {
   it('refuses an unknown task or part, and a grid of one point', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'value-')), 'run');
     await expect(runStudy(VALUE_STUDY, ['--quick', '--task', 'pendulum', '--out', out])).rejects.toThrow(/--task/);
-    await expect(runStudy(VALUE_STUDY, ['--quick', '--parts', 'dvp,ppo', '--out', out])).rejects.toThrow(/unknown part "ppo"/);
+    await expect(runStudy(VALUE_STUDY, ['--quick', '--parts', 'dvp,sac', '--out', out])).rejects.toThrow(/unknown part "sac"/);
+    await expect(runStudy(VALUE_STUDY, ['--quick', '--discount', '0', '--out', out])).rejects.toThrow(/--discount/);
     await expect(runStudy(VALUE_STUDY, ['--quick', '--grid', '1', '--out', out])).rejects.toThrow(/--grid/);
   });
 });
