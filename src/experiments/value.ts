@@ -500,7 +500,8 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
 
   // Fig. 11: closed-loop trajectories from three starts.
   study.checkInterrupted();
-  const fractions = [new Array<number>(nx).fill(0.85), new Array<number>(nx).fill(0.15), Array.from({ length: nx }, (_, i) => (i % 2 === 0 ? 0.15 : 0.85))];
+  // Two opposite corners and one off the diagonal (ours; (0.15, 0.85, 0.15) would mirror the first start on the unicycle: (x, y, theta) -> (-x, y, -theta) with v -> -v is a symmetry).
+  const fractions = [new Array<number>(nx).fill(0.85), new Array<number>(nx).fill(0.15), Array.from({ length: nx }, (_, i) => [0.75, 0.05, 0.65, 0.35][i % 4]!)];
   const starts = fractions.map((f) => region.lower.map((lo, i) => lo + f[i]! * (region.upper[i]! - lo)));
   const dvpProblem = valueProblem(task, p.horizon, valueFunction(dvp.net), gamma);
   const score = (x0: number[], xsT: readonly ArrayLike<number>[], usT: readonly ArrayLike<number>[]) =>
@@ -534,11 +535,14 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
   for (let i = 0; i < nx; i++) {
     const label = task.plot.state.index === i ? task.plot.state.label : `x[${i}]`;
     const colors = ['#1f77b4', '#d62728', '#2ca02c'];
-    const series: Series[] = trajectories.flatMap((r, k) => [
-      { name: `DVP, start ${k + 1}`, x: r.states.dvp.map((_, t) => t), y: r.states.dvp.map((x) => x[i]!), color: colors[k] },
-      { name: `PPO, start ${k + 1}`, x: r.states.ppo.map((_, t) => t), y: r.states.ppo.map((x) => x[i]!), color: colors[k], dashed: true },
-      { name: `T = ${H}, start ${k + 1}`, x: r.states.long.map((_, t) => t), y: r.states.long.map((x) => x[i]!), color: '#7f7f7f' },
-    ]);
+    // The long-horizon lines first, so that DVP's (often on top of them) stays visible.
+    const series: Series[] = [
+      ...trajectories.map((r, k): Series => ({ name: `T = ${H}, start ${k + 1}`, x: r.states.long.map((_, t) => t), y: r.states.long.map((x) => x[i]!), color: '#bbbbbb' })),
+      ...trajectories.flatMap((r, k): Series[] => [
+        { name: `DVP, start ${k + 1}`, x: r.states.dvp.map((_, t) => t), y: r.states.dvp.map((x) => x[i]!), color: colors[k] },
+        { name: `PPO, start ${k + 1}`, x: r.states.ppo.map((_, t) => t), y: r.states.ppo.map((x) => x[i]!), color: colors[k], dashed: true },
+      ]),
+    ];
     figures[`ppo-trajectories-${i}.svg`] = lineChart(`${task.title}: ${label} in closed loop, DVP (solid), PPO (dashed), long horizon (grey) (Fig. 11)`, 'knot', label, series);
   }
   md.push(`Seconds: ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.\n`);
