@@ -29,7 +29,7 @@ import { criticValues, valueErrorSummary } from '../learning/value/critic.js';
 import { recedingHorizon } from '../learning/value/receding.js';
 import { trainPpo } from '../learning/rl/ppo.js';
 import { rlEvaluated } from '../learning/rl/policy.js';
-import { defineProblem, trajectoryCost, withTask } from '../ocp/index.js';
+import { trajectoryCost, withTask } from '../ocp/index.js';
 import { taskByName } from '../tasks/index.js';
 import type { Task } from '../tasks/index.js';
 import { type StudyContext, type StudySpec, runStudyIfMain } from './runner/study.js';
@@ -504,28 +504,29 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
   const fractions = [new Array<number>(nx).fill(0.85), new Array<number>(nx).fill(0.15), Array.from({ length: nx }, (_, i) => [0.75, 0.05, 0.65, 0.35][i % 4]!)];
   const starts = fractions.map((f) => region.lower.map((lo, i) => lo + f[i]! * (region.upper[i]! - lo)));
   const dvpProblem = valueProblem(task, p.horizon, valueFunction(dvp.net), gamma);
-  const score = (x0: number[], xsT: readonly ArrayLike<number>[], usT: readonly ArrayLike<number>[]) =>
-    trajectoryCost(defineProblem({ ...task.problem({ x0 }), discount: gamma }), xsT.slice(0, N + 1), usT.slice(0, N));
-  const ppoStarts = rlEvaluated('PPO', ppo.policy, task).rollout(starts.map((x0) => ({ x0 })), N);
+  // Each closed loop is scored with the ground truth's objective, sum_{t<H} gamma^t l_t: the long solution's cost is V(x0).
+  const score = (x0: number[], xsT: readonly ArrayLike<number>[], usT: readonly ArrayLike<number>[]) => trajectoryCost(withTask(longProblem, { x0 }), xsT, usT);
+  const ppoStarts = rlEvaluated('PPO', ppo.policy, task).rollout(starts.map((x0) => ({ x0 })), H);
   const trajectories = starts.map((x0, k) => {
     const long = solveFrom(task, longProblem, x0).solution;
     const t = performance.now();
-    const mpc = recedingHorizon(task, dvpProblem, x0, N);
+    const mpc = recedingHorizon(task, dvpProblem, x0, H);
     seconds['DVP receding horizon'] = (seconds['DVP receding horizon'] ?? 0) + (performance.now() - t) / 1000;
     const ppoXs = ppoStarts.xs[k]!;
     const ppoUs = ppoStarts.us[k]!;
     return {
       x0,
       cost: { long: score(x0, long.xs, long.us), dvp: score(x0, mpc.xs, mpc.us), ppo: ppoStarts.diverged[k] ? Number.POSITIVE_INFINITY : score(x0, ppoXs, ppoUs) },
-      roughness: { long: roughness(long.us.slice(0, N)), dvp: roughness(mpc.us), ppo: roughness(ppoUs) },
+      roughness: { long: roughness(long.us), dvp: roughness(mpc.us), ppo: roughness(ppoUs) },
       mpc: { meanIterations: mpc.meanIterations, unconverged: mpc.unconverged },
-      states: { long: long.xs.slice(0, N + 1).map((x) => Array.from(x)), dvp: mpc.xs.map((x) => Array.from(x)), ppo: ppoXs.map((x) => Array.from(x)) },
+      // The figures show the task's episode, the first N knots.
+      states: { long: long.xs.slice(0, N + 1).map((x) => Array.from(x)), dvp: mpc.xs.slice(0, N + 1).map((x) => Array.from(x)), ppo: ppoXs.slice(0, N + 1).map((x) => Array.from(x)) },
     };
   });
-  md.push(`Closed loops over the task's ${N} steps from three starts (Fig. 11): DVP is receding-horizon control, the T = ${p.horizon} problem with the learned V as terminal cost re-solved at every step ` +
-    `(warm-started from the previous solution shifted by one knot); PPO its deterministic policy; "long horizon" the first ${N} knots of the T = ${H} solution. ` +
-    `Cost: sum_{t<${N}} gamma^t l_t + gamma^${N} l_T(x_${N}) with the task's terminal cost; roughness: mean ||u_{t+1} - u_t||^2.\n`);
-  md.push('| start | long horizon: cost | DVP: cost | PPO: cost | roughness: long horizon | DVP | PPO | DVP solver iterations per step |');
+  md.push(`Closed loops of ${H} steps from three starts (Fig. 11; the figures show the first ${N} knots): DVP is receding-horizon control, the T = ${p.horizon} problem with the learned V as terminal cost re-solved at every step ` +
+    `(warm-started from the previous solution shifted by one knot); PPO its deterministic policy; "long horizon" the T = ${H} solution. ` +
+    `Cost: sum_{t<${H}} gamma^t l_t, the objective of the ground truth (the long solution's cost is V(x0)); roughness: mean ||u_{t+1} - u_t||^2 over the ${H} steps.\n`);
+  md.push(`| start | cost: T = ${H} solution (V(x0)) | DVP | PPO | roughness: T = ${H} solution | DVP | PPO | DVP solver iterations per step |`);
   md.push('|---|---|---|---|---|---|---|---|');
   for (const r of trajectories) {
     md.push(`| [${r.x0.map((v) => v.toFixed(2)).join(', ')}] | ${r.cost.long.toPrecision(4)} | ${r.cost.dvp.toPrecision(4)} | ${r.cost.ppo.toPrecision(4)} | ` +
@@ -543,7 +544,7 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
         { name: `PPO, start ${k + 1}`, x: r.states.ppo.map((_, t) => t), y: r.states.ppo.map((x) => x[i]!), color: colors[k], dashed: true },
       ]),
     ];
-    figures[`ppo-trajectories-${i}.svg`] = lineChart(`${task.title}: ${label} in closed loop, DVP (solid), PPO (dashed), long horizon (grey) (Fig. 11)`, 'knot', label, series);
+    figures[`ppo-trajectories-${i}.svg`] = lineChart(`${task.title}: ${label}, DVP (solid), PPO (dashed), T = ${H} (grey) (Fig. 11)`, 'knot', label, series);
   }
   md.push(`Seconds: ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.\n`);
 
