@@ -389,11 +389,20 @@ async function runValueStudy(p: ValueParams, study: StudyContext) {
   return { results, markdown: md.join('\n'), figures };
 }
 
-/** mean_t ||u_{t+1} - u_t||^2: how much a trajectory's controls jump from knot to knot (Fig. 11's "smoother"). */
+/**
+ * Fig. 11's "smoother", two ways: mean_t ||u_{t+1} - u_t||^2, how much the controls jump from
+ * knot to knot, and mean_t ||x_{t+1} - 2 x_t + x_{t-1}||^2, how much the states zig-zag.
+ */
 function roughness(us: readonly ArrayLike<number>[]): number {
   let s = 0;
   for (let t = 1; t < us.length; t++) for (let i = 0; i < us[t]!.length; i++) s += (us[t]![i]! - us[t - 1]![i]!) ** 2;
   return us.length > 1 ? s / (us.length - 1) : 0;
+}
+
+function curvature(xs: readonly ArrayLike<number>[]): number {
+  let s = 0;
+  for (let t = 1; t + 1 < xs.length; t++) for (let i = 0; i < xs[t]!.length; i++) s += (xs[t + 1]![i]! - 2 * xs[t]![i]! + xs[t - 1]![i]!) ** 2;
+  return xs.length > 2 ? s / (xs.length - 2) : 0;
 }
 
 /** The heat maps' states: the grid itself for two dimensions, else a sliceGrid^2 grid over the first two with the others at the goal. */
@@ -518,6 +527,7 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
       x0,
       cost: { long: score(x0, long.xs, long.us), dvp: score(x0, mpc.xs, mpc.us), ppo: ppoStarts.diverged[k] ? Number.POSITIVE_INFINITY : score(x0, ppoXs, ppoUs) },
       roughness: { long: roughness(long.us), dvp: roughness(mpc.us), ppo: roughness(ppoUs) },
+      zigzag: { long: curvature(long.xs), dvp: curvature(mpc.xs), ppo: curvature(ppoXs) },
       mpc: { meanIterations: mpc.meanIterations, unconverged: mpc.unconverged },
       // The figures show the task's episode, the first N knots.
       states: { long: long.xs.slice(0, N + 1).map((x) => Array.from(x)), dvp: mpc.xs.slice(0, N + 1).map((x) => Array.from(x)), ppo: ppoXs.slice(0, N + 1).map((x) => Array.from(x)) },
@@ -525,11 +535,12 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
   });
   md.push(`Closed loops of ${H} steps from three starts (Fig. 11; the figures show the first ${N} knots): DVP is receding-horizon control, the T = ${p.horizon} problem with the learned V as terminal cost re-solved at every step ` +
     `(warm-started from the previous solution shifted by one knot); PPO its deterministic policy; "long horizon" the T = ${H} solution. ` +
-    `Cost: sum_{t<${H}} gamma^t l_t, the objective of the ground truth (the long solution's cost is V(x0)); roughness: mean ||u_{t+1} - u_t||^2 over the ${H} steps.\n`);
-  md.push(`| start | cost: T = ${H} solution (V(x0)) | DVP | PPO | roughness: T = ${H} solution | DVP | PPO | DVP solver iterations per step |`);
-  md.push('|---|---|---|---|---|---|---|---|');
+    `Cost: sum_{t<${H}} gamma^t l_t, the objective of the ground truth (the long solution's cost is V(x0)); over the ${H} steps, state zig-zag: mean ||x_{t+1} - 2 x_t + x_{t-1}||^2, control jumps: mean ||u_{t+1} - u_t||^2.\n`);
+  md.push(`| start | cost: T = ${H} solution (V(x0)) | DVP | PPO | state zig-zag: T = ${H} | DVP | PPO | control jumps: T = ${H} | DVP | PPO | DVP solver iterations per step |`);
+  md.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of trajectories) {
     md.push(`| [${r.x0.map((v) => v.toFixed(2)).join(', ')}] | ${r.cost.long.toPrecision(4)} | ${r.cost.dvp.toPrecision(4)} | ${r.cost.ppo.toPrecision(4)} | ` +
+      `${fmt(r.zigzag.long)} | ${fmt(r.zigzag.dvp)} | ${fmt(r.zigzag.ppo)} | ` +
       `${fmt(r.roughness.long)} | ${fmt(r.roughness.dvp)} | ${fmt(r.roughness.ppo)} | ${r.mpc.meanIterations.toFixed(1)}${r.mpc.unconverged ? ` (${r.mpc.unconverged} unconverged)` : ''} |`);
   }
   md.push('');
@@ -555,7 +566,7 @@ function comparePpo(task: Task, p: ValueParams, states: number[][], perAxis: num
     ppo: { steps: ppo.steps, seconds: ppo.seconds, curve: ppo.curve, actionBound: bounded ? null : p.ppoActionBound },
     grid: rows,
     map: { note: map.note, ...onMap },
-    trajectories: trajectories.map(({ x0, cost, roughness: r, mpc }) => ({ x0, cost, roughness: r, mpc })),
+    trajectories: trajectories.map(({ x0, cost, roughness: r, zigzag, mpc }) => ({ x0, cost, zigzag, roughness: r, mpc })),
     seconds,
   };
   return { results, markdown: md.join('\n'), figures };
