@@ -10,7 +10,9 @@
  * below 1 the discounted problem of the value paper's comparison with PPO, sec. IV-D). The
  * weights are applied by the objective (objective.ts), so the backward pass's V_x, V_xx at
  * knot t are those of the cost from knot 0: gamma^t times the derivatives of the discounted
- * cost-to-go from t; the gains are unchanged by that factor.
+ * cost-to-go from t; the gains are unchanged by that factor. Constraints are not discounted:
+ * the constrained solver's penalty terms wrap the discounted costs unweighted, since a
+ * constraint must hold at every knot alike.
  *
  * Everything the solvers call in their hot loops is *compiled*: costs and constraints are
  * written once as tensor code and lowered with `jit` (see costs.ts, constraints.ts); the
