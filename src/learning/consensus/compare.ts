@@ -8,6 +8,9 @@
  * curves on the same held-out instances, and are evaluated the same way; every learner
  * reports a `LearnerRun`, so the tables treat them alike.
  *
+ * The OC phases' solves go to `backend` (a worker pool) when one is given, in parallel; the
+ * results are the same without one.
+ *
  * Training instances come from Rng(seed), test instances from Rng(1_000_003 + seed)
  * (evaluate.ts heldOutInstances), the initial policy from Rng(7919 + seed), as in the main
  * paper's runner.
@@ -19,6 +22,7 @@ import { type PolicyRollout, heldOutInstances } from '../evaluate.js';
 import { type CurvePoint, rlEvaluated, trainBaseline } from '../rl/index.js';
 import { parseAlgorithm } from './algorithms.js';
 import { type ConsensusSettings, type IterationRecord, trainConsensus } from './consensus.js';
+import type { ConsensusSolveBackend } from './oc-solve.js';
 import { initConsensusPolicy, policyFunction } from './policy.js';
 import { rolloutPolicy } from './simulator.js';
 
@@ -35,6 +39,8 @@ export interface ComparisonSpec {
   baselines?: readonly string[];
   /** Their environment steps; 0 or absent: the default budget of the algorithm and task. */
   baselineSteps?: number;
+  /** Where the OC phases' solves run (workers/jobs.ts: JobPool); absent: this thread. The caller closes it. */
+  backend?: ConsensusSolveBackend;
   /** Between units of work: progress lines, Ctrl-C. */
   onProgress?: (line: string) => void;
 }
@@ -110,11 +116,12 @@ function warmStarted(task: Task, instances: readonly TaskInstance[], rollouts: P
   });
 }
 
-export function compareConsensus(spec: ComparisonSpec, checkInterrupted: () => void = () => {}): SeedResult[] {
+export async function compareConsensus(spec: ComparisonSpec, checkInterrupted: () => void = () => {}): Promise<SeedResult[]> {
   const { task } = spec;
   const algorithms = spec.algorithms.map(parseAlgorithm);
   const log = spec.onProgress ?? (() => {});
-  return spec.seeds.map((seed) => {
+  const results: SeedResult[] = [];
+  for (const seed of spec.seeds) {
     const rng = new Rng(seed);
     const instances = Array.from({ length: spec.instances }, () => task.sampleInstance(rng));
     const testInstances = heldOutInstances(task, seed, spec.testInstances);
@@ -124,11 +131,12 @@ export function compareConsensus(spec: ComparisonSpec, checkInterrupted: () => v
       return summary(solveOcp(problem, task.solver, task.coldGuess(problem), options));
     });
     const initial = initConsensusPolicy(new Rng(7919 + seed), task, instances, spec.hidden);
-    const runs: LearnerRun[] = algorithms.map((algorithm) => {
+    const runs: LearnerRun[] = [];
+    for (const algorithm of algorithms) {
       checkInterrupted();
       const start = performance.now();
-      const result = trainConsensus({
-        task, algorithm, instances, testInstances, policy: initial, settings: { ...spec.settings, seed },
+      const result = await trainConsensus({
+        task, algorithm, instances, testInstances, policy: initial, settings: { ...spec.settings, seed }, backend: spec.backend,
         onIteration: (h) => {
           const finite = h.testCosts.filter(Number.isFinite);
           const mean = finite.reduce((a, b) => a + b, 0) / Math.max(finite.length, 1);
@@ -143,8 +151,8 @@ export function compareConsensus(spec: ComparisonSpec, checkInterrupted: () => v
       const finalCosts = result.history[result.history.length - 1]!.testCosts;
       const rollouts = testInstances.map((instance) => rolloutPolicy(task.problem(instance), pi));
       const warm = warmStarted(task, testInstances, { xs: rollouts.map((r) => r.xs), us: rollouts.map((r) => r.us), diverged: rollouts.map((r) => r.diverged) });
-      return { kind: 'consensus', algorithm: algorithm.name, seed, history: result.history, finalCosts, warm, seconds };
-    });
+      runs.push({ kind: 'consensus', algorithm: algorithm.name, seed, history: result.history, finalCosts, warm, seconds });
+    }
     for (const algo of spec.baselines ?? []) {
       checkInterrupted();
       const name = algo.toUpperCase();
@@ -166,6 +174,7 @@ export function compareConsensus(spec: ComparisonSpec, checkInterrupted: () => v
         finalCosts, warm: warmStarted(task, testInstances, rollouts), seconds: run.seconds,
       });
     }
-    return { seed, cold, runs };
-  });
+    results.push({ seed, cold, runs });
+  }
+  return results;
 }

@@ -21,18 +21,24 @@
  * mu *= muFactor (up to muMax) and the multipliers are kept.
  *
  * Simulator calls (simulator.ts) count every step and Jacobian of the dynamics during
- * training. The OC phase runs on this thread, instance after instance (ours: the solver needs
- * the policy itself inside its cost, which the worker pool's data-only solve jobs cannot carry).
+ * training.
+ *
+ * The OC phase's solves are independent: each goes as a job (oc-solve.ts: the instance, the
+ * guess, the consensus terms with the policy's parameters as data) to the run's solve backend,
+ * all of a phase at once, and the results come back in the instances' order. With a worker
+ * pool (workers/jobs.ts: JobPool) they run in parallel, as Alg. 1 says; without one, on this
+ * thread one after the other. A job gives the same solution on either, so the run is the same
+ * to the bit; only `ocSeconds` (the wall time of the phase) changes, while `ocSolveSeconds`
+ * sums each solve's own time, the measure of the OC phase's cost per solve.
  */
 import { Rng } from '../../autodiff/index.js';
 import { Matrix, choleskySolve } from '../../linalg/index.js';
-import {
-  type InitialGuess, type OcpProblem, type OcpSolution, type Objective, type PolicyFunction, consensusObjective, solveCore,
-} from '../../ocp/index.js';
+import type { InitialGuess, OcpProblem, OcpSolution, PolicyFunction } from '../../ocp/index.js';
 import type { Task, TaskInstance } from '../../tasks/index.js';
 import { type MlpPolicy, type PairDataset, trainMlpPolicy } from '../mlp-policy.js';
 import { type ConsensusAlgorithm } from './algorithms.js';
-import { policyFunction } from './policy.js';
+import { type ConsensusSolveBackend, type ConsensusTermsData, inProcessBackend } from './oc-solve.js';
+import { policyData, policyFunction } from './policy.js';
 import { CountingDynamics, onDynamics, rolloutPolicy } from './simulator.js';
 
 export type MuSchedule = 'constant' | 'geometric' | 'bcl';
@@ -92,8 +98,10 @@ export interface IterationRecord {
   /** Mean solver iterations of the OC phase, and how many solves converged. */
   ocIterations: number;
   ocConverged: number;
-  /** Wall seconds of the OC phase and of the learning phase. */
+  /** Wall seconds of the OC phase (its solves in parallel on a pool) and of the learning phase. */
   ocSeconds: number;
+  /** The OC phase's solves' own seconds, summed (each measured on the thread that ran it). */
+  ocSolveSeconds: number;
   learnSeconds: number;
   /** Mean loss of the last epoch. */
   loss: number;
@@ -118,6 +126,8 @@ export interface ConsensusRun {
   policy: MlpPolicy;
   /** Called after each iteration (progress, Ctrl-C). */
   onIteration?: (record: IterationRecord) => void;
+  /** Where the OC solves run: a worker pool (whose workers find the task by name: a registered task); absent: this thread, one after the other. */
+  backend?: ConsensusSolveBackend;
 }
 
 function checkSettings(s: ConsensusSettings): void {
@@ -147,7 +157,7 @@ export function testCosts(task: Task, policy: PolicyFunction, instances: readonl
   return instances.map((instance) => rolloutPolicy(task.problem(instance), policy).cost);
 }
 
-export function trainConsensus(run: ConsensusRun): ConsensusResult {
+export async function trainConsensus(run: ConsensusRun): Promise<ConsensusResult> {
   const { task, algorithm, settings: s, instances } = run;
   checkSettings(s);
   if (task.solver === 'constrained') throw new RangeError(`consensus: task ${task.name} uses the constrained solver, which the consensus OC phase does not wrap`);
@@ -157,6 +167,7 @@ export function trainConsensus(run: ConsensusRun): ConsensusResult {
   const dynamics = new CountingDynamics(task.dynamics);
   const rng = new Rng(s.seed);
   const admm = algorithm.consensus !== 'projection';
+  const backend = run.backend ?? inProcessBackend(task);
   const states: InstanceState[] = instances.map((instance) => ({
     problem: onDynamics(task.problem(instance), dynamics, algorithm.constrained ? 'keep' : 'lift'),
     solution: null,
@@ -170,7 +181,7 @@ export function trainConsensus(run: ConsensusRun): ConsensusResult {
   let eta = s.bclTolerance;
   const history: IterationRecord[] = [{
     iteration: 0, simulatorCalls: 0, testCosts: testCosts(task, pi, run.testInstances), consensusResidual: NaN, stateResidual: 0,
-    mu, dualUpdated: false, ocIterations: 0, ocConverged: 0, ocSeconds: 0, learnSeconds: 0, loss: NaN,
+    mu, dualUpdated: false, ocIterations: 0, ocConverged: 0, ocSeconds: 0, ocSolveSeconds: 0, learnSeconds: 0, loss: NaN,
   }];
   const piValue = new Float64Array(nu);
   const piJacobian = new Float64Array(nu * nx);
@@ -180,8 +191,12 @@ export function trainConsensus(run: ConsensusRun): ConsensusResult {
     const ocStart = performance.now();
     let ocIterations = 0;
     let ocConverged = 0;
+    let ocSolveSeconds = 0;
     const muKnots = new Float64Array(T).fill(mu);
-    for (const st of states) {
+    // The policy's parameters travel once per phase as data (single shooting needs pi inside the solver).
+    const piData = admm && !algorithm.multipleShooting ? policyData(policy) : undefined;
+    const options = { history: false, maxIterations: algorithm.ocIterations ?? s.maxSolverIterations };
+    const jobs = states.map((st, n) => {
       let guess: InitialGuess;
       if (algorithm.guess === 'previous' && st.solution !== null) guess = { xs: st.solution.xs, us: st.solution.us };
       else {
@@ -190,17 +205,23 @@ export function trainConsensus(run: ConsensusRun): ConsensusResult {
         guess = r.diverged ? task.coldGuess(st.problem) : { xs: r.xs, us: r.us };
       }
       if (algorithm.multipleShooting && st.states2.length === 0) st.states2 = guess.xs!.slice(0, T).map((x) => Float64Array.from(x));
-      let objective: Objective | undefined;
+      let terms: ConsensusTermsData | undefined;
       if (admm) {
-        objective = algorithm.multipleShooting
-          ? consensusObjective(st.problem, {
+        terms = algorithm.multipleShooting
+          ? {
             mu: muKnots, lambda: st.lambda,
             shooting: { controls: st.states2.map((x) => { const u = new Float64Array(nu); pi.evaluate(x, u, null); return u; }), states: st.states2, gamma: st.gamma },
-          })
-          : consensusObjective(st.problem, { mu: muKnots, lambda: st.lambda, policy: pi });
+          }
+          : { mu: muKnots, lambda: st.lambda, policy: piData };
       }
-      const options = { ...task.solverOptions, history: false, maxIterations: algorithm.ocIterations ?? s.maxSolverIterations };
-      const solution = solveCore(st.problem, mode, options, guess, objective).solution;
+      return backend.solveConsensus({ task: task.name, instance: instances[n]!, constrained: algorithm.constrained, guess, options, terms });
+    });
+    for (const [n, result] of (await Promise.all(jobs)).entries()) {
+      const st = states[n]!;
+      const { solution } = result;
+      dynamics.calls.steps += result.calls.steps;
+      dynamics.calls.jacobians += result.calls.jacobians;
+      ocSolveSeconds += result.seconds;
       ocIterations += solution.iterations;
       if (solution.converged) ocConverged++;
       // A solve that blew up keeps the previous iterate (or contributes nothing on the first iteration).
@@ -291,7 +312,7 @@ export function trainConsensus(run: ConsensusRun): ConsensusResult {
 
     const record: IterationRecord = {
       iteration: k, simulatorCalls: dynamics.total, testCosts: testCosts(task, pi, run.testInstances), consensusResidual, stateResidual,
-      mu, dualUpdated, ocIterations: ocIterations / states.length, ocConverged, ocSeconds, learnSeconds, loss,
+      mu, dualUpdated, ocIterations: ocIterations / states.length, ocConverged, ocSeconds, ocSolveSeconds, learnSeconds, loss,
     };
     history.push(record);
     run.onIteration?.(record);

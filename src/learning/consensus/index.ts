@@ -4,6 +4,7 @@
  */
 export * from './algorithms.js';
 export * from './consensus.js';
+export * from './oc-solve.js';
 export * from './policy.js';
 export * from './simulator.js';
 export * from './compare.js';

@@ -42,18 +42,47 @@ export function initConsensusPolicy(rng: Rng, task: Task, instances: readonly Ta
   return initMlpPolicy(rng, { stateDim: nx, controlDim: nu, hidden, lower: Array.from(controlBounds.lower), upper: Array.from(controlBounds.upper) }, data);
 }
 
-/** pi(x) and d pi/dx with plain loops (see the header). */
-export function policyFunction(policy: MlpPolicy): PolicyFunction {
-  const { stateDim: nx, controlDim: nu, lower, upper } = policy.config;
-  if ((policy.config.conditionDim ?? 0) > 0) throw new RangeError('policyFunction: conditioned policies are not supported');
-  const layers = policy.params.map((layer) => ({
-    W: Float64Array.from(layer.weight.toArray()),
-    b: Float64Array.from(layer.bias.toArray()),
-    out: layer.weight.shape[0]!,
-    in: layer.weight.shape[1]!,
-  }));
-  const center = Float64Array.from(policy.center);
-  const invScale = Float64Array.from(policy.scale, (s) => 1 / s);
+/**
+ * The policy as plain data (typed arrays and sizes): what an OC solve job carries to a worker
+ * (oc-solve.ts), and what `policyFunction` evaluates, so a worker's pi is this thread's to the bit.
+ */
+export interface PolicyData {
+  nx: number;
+  nu: number;
+  /** Dense layers, first to last: weight row-major out x in. */
+  layers: { weight: Float64Array; bias: Float64Array; out: number; in: number }[];
+  /** Input standardization (x - center) / scale. */
+  center: Float64Array;
+  scale: Float64Array;
+  /** The control box the tanh output is scaled to. */
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+/** The network's parameters read once into flat arrays. */
+export function policyData(policy: MlpPolicy): PolicyData {
+  if ((policy.config.conditionDim ?? 0) > 0) throw new RangeError('policyData: conditioned policies are not supported');
+  return {
+    nx: policy.config.stateDim,
+    nu: policy.config.controlDim,
+    layers: policy.params.map((layer) => ({
+      weight: Float64Array.from(layer.weight.toArray()),
+      bias: Float64Array.from(layer.bias.toArray()),
+      out: layer.weight.shape[0]!,
+      in: layer.weight.shape[1]!,
+    })),
+    center: Float64Array.from(policy.center),
+    scale: Float64Array.from(policy.scale),
+    lower: Float64Array.from(policy.config.lower),
+    upper: Float64Array.from(policy.config.upper),
+  };
+}
+
+/** pi(x) and d pi/dx with plain loops (see the header), from the network or its data. */
+export function policyFunction(policy: MlpPolicy | PolicyData): PolicyFunction {
+  const { nx, nu, center, scale, lower, upper, ...data } = 'params' in policy ? policyData(policy) : policy;
+  const layers = data.layers.map((l) => ({ W: l.weight, b: l.bias, out: l.out, in: l.in }));
+  const invScale = Float64Array.from(scale, (s) => 1 / s);
   const mid = Float64Array.from(lower, (l, i) => (l + upper[i]!) / 2);
   const half = Float64Array.from(lower, (l, i) => (upper[i]! - l) / 2);
   // Activations of each layer (the input first), reused between calls.

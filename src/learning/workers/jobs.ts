@@ -1,5 +1,7 @@
 /**
- * The jobs the worker pool runs, as data: solve one instance of a task, or train one method.
+ * The jobs the worker pool runs, as data: solve one instance of a task, solve one OC problem
+ * of the consensus algorithms (with the policy's parameters and multipliers in its cost:
+ * consensus/oc-solve.ts), or train one method.
  * `runJob` is what a worker does with a request (worker.mjs) and what this thread does when
  * it runs a job itself, so both give the same result. `JobPool` is the typed face of the
  * pool for the experiments.
@@ -7,6 +9,7 @@
 import type { ConstrainedGuess, ConstrainedOptions, OcpSolution } from '../../ocp/index.js';
 import { solveOcp } from '../../ocp/index.js';
 import { type TaskInstance, taskByName } from '../../tasks/index.js';
+import { type ConsensusSolveBackend, type ConsensusSolveJob, type ConsensusSolveResult, solveConsensusOcp } from '../consensus/oc-solve.js';
 import { type ProgressReport, type TrainedArtifact, type TrainingJob, type TrainingProgress, runTrainingJob } from '../methods.js';
 import { WorkerPool } from './pool.js';
 
@@ -25,7 +28,11 @@ export interface TrainJob {
   training: TrainingJob;
 }
 
-export type Job = SolveJob | TrainJob;
+export interface ConsensusJob extends ConsensusSolveJob {
+  kind: 'consensus-solve';
+}
+
+export type Job = SolveJob | ConsensusJob | TrainJob;
 
 /**
  * Where solve jobs run: the worker threads of this process (`JobPool`, the default) or a job
@@ -38,7 +45,7 @@ export interface SolveBackend {
   abort(reason: Error): Promise<void>;
   close(): Promise<void>;
 }
-export type JobResult = OcpSolution | TrainedArtifact;
+export type JobResult = OcpSolution | ConsensusSolveResult | TrainedArtifact;
 
 export function solveInstance(job: SolveJob): OcpSolution {
   const task = taskByName(job.task);
@@ -51,6 +58,7 @@ const PROGRESS_INTERVAL_MS = 250;
 
 export function runJob(job: Job, report: ProgressReport = () => {}): JobResult {
   if (job.kind === 'solve') return solveInstance(job);
+  if (job.kind === 'consensus-solve') return solveConsensusOcp(taskByName(job.task), job);
   let last = 0;
   return runTrainingJob(job.training, (progress) => {
     const now = Date.now();
@@ -62,7 +70,7 @@ export function runJob(job: Job, report: ProgressReport = () => {}): JobResult {
 }
 
 /** The worker pool with one method per job kind. */
-export class JobPool implements SolveBackend {
+export class JobPool implements SolveBackend, ConsensusSolveBackend {
   private readonly pool: WorkerPool<Job, JobResult, TrainingProgress>;
 
   constructor(size?: number) {
@@ -75,6 +83,10 @@ export class JobPool implements SolveBackend {
 
   solve(job: Omit<SolveJob, 'kind'>): Promise<OcpSolution> {
     return this.pool.run({ kind: 'solve', ...job }) as Promise<OcpSolution>;
+  }
+
+  solveConsensus(job: ConsensusSolveJob): Promise<ConsensusSolveResult> {
+    return this.pool.run({ ...job, kind: 'consensus-solve' }) as Promise<ConsensusSolveResult>;
   }
 
   train(training: TrainingJob, report: ProgressReport): Promise<TrainedArtifact> {

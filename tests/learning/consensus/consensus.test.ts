@@ -27,9 +27,9 @@ const rng = new Rng(SEED);
 const instances = Array.from({ length: 6 }, () => task.sampleInstance(rng));
 const testInstances = Array.from({ length: 3 }, () => task.sampleInstance(rng));
 
-function run(name: string, settings: Partial<ConsensusSettings>) {
+async function run(name: string, settings: Partial<ConsensusSettings>) {
   const policy = initConsensusPolicy(new Rng(SEED + 1), task, instances, []);
-  const result = trainConsensus({
+  const result = await trainConsensus({
     task, algorithm: parseAlgorithm(name), instances, testInstances, policy,
     settings: { ...DEFAULT_CONSENSUS_SETTINGS, batchSize: 1000, lr: 1e-2, epochs: 100, seed: SEED, ...settings },
   });
@@ -44,8 +44,8 @@ function run(name: string, settings: Partial<ConsensusSettings>) {
 }
 
 describe(`consensus algorithms on a tiny LQR (seed ${SEED})`, () => {
-  it('PDDP converges to the Riccati policy', () => {
-    const r = run('PDDP', { iterations: 6 });
+  it('PDDP converges to the Riccati policy', async () => {
+    const r = await run('PDDP', { iterations: 6 });
     expect(r.gainError).toBeLessThan(GAIN_TOLERANCE);
     expect(r.history).toHaveLength(7);
     // The simulator calls grow with every iteration.
@@ -57,38 +57,38 @@ describe(`consensus algorithms on a tiny LQR (seed ${SEED})`, () => {
   const plal = () => (plalRun ??= run('PLAL', { iterations: 25, mu: 0.1, epochs: 300 }));
   let plalRun: ReturnType<typeof run> | undefined;
 
-  it('PLAL converges to the Riccati policy and its dual update drives the consensus residual to zero', () => {
-    const r = plal();
+  it('PLAL converges to the Riccati policy and its dual update drives the consensus residual to zero', async () => {
+    const r = await plal();
     expect(r.gainError).toBeLessThan(GAIN_TOLERANCE);
     expect(r.last.consensusResidual).toBeLessThan(1e-4);
     expect(r.history[3]!.consensusResidual).toBeGreaterThan(100 * r.last.consensusResidual);
     expect(r.history.every((h) => h.iteration === 0 || h.dualUpdated)).toBe(true);
   });
 
-  it('PLAL+M: the multiple-shooting consensus drives both residuals (u = pi(2x), 1x = 2x) to zero at the Riccati policy', () => {
-    const r = run('PLAL+M', { iterations: 80, mu: 1 });
+  it('PLAL+M: the multiple-shooting consensus drives both residuals (u = pi(2x), 1x = 2x) to zero at the Riccati policy', async () => {
+    const r = await run('PLAL+M', { iterations: 80, mu: 1 });
     expect(r.gainError).toBeLessThan(GAIN_TOLERANCE);
     expect(r.last.consensusResidual).toBeLessThan(1e-3);
     expect(r.last.stateResidual).toBeLessThan(1e-3);
     expect(r.history[5]!.stateResidual).toBeGreaterThan(10 * r.last.stateResidual);
   });
 
-  it('PODS (one Newton step of the rollout, projected) converges on the LQR, where that step is exact', () => {
-    expect(run('PODS', { iterations: 6 }).gainError).toBeLessThan(GAIN_TOLERANCE);
+  it('PODS (one Newton step of the rollout, projected) converges on the LQR, where that step is exact', async () => {
+    expect((await run('PODS', { iterations: 6 })).gainError).toBeLessThan(GAIN_TOLERANCE);
   });
 
-  it('DPL (a penalty without multipliers) keeps a consensus gap that PLAL closes', () => {
-    const dpl = run('DPL', { iterations: 25, mu: 0.1, epochs: 300 });
-    expect(dpl.last.consensusResidual).toBeGreaterThan(100 * plal().last.consensusResidual);
+  it('DPL (a penalty without multipliers) keeps a consensus gap that PLAL closes', async () => {
+    const dpl = await run('DPL', { iterations: 25, mu: 0.1, epochs: 300 });
+    expect(dpl.last.consensusResidual).toBeGreaterThan(100 * (await plal()).last.consensusResidual);
   });
 
-  it('BCL schedule: mu grows while the residual is above the tolerance, and the multipliers wait', () => {
-    const r = run('PLAL', { iterations: 3, mu: 0.01, muSchedule: 'bcl', bclTolerance: 1e-12, muFactor: 10 });
+  it('BCL schedule: mu grows while the residual is above the tolerance, and the multipliers wait', async () => {
+    const r = await run('PLAL', { iterations: 3, mu: 0.01, muSchedule: 'bcl', bclTolerance: 1e-12, muFactor: 10 });
     expect(r.history.slice(1).map((h) => h.mu)).toEqual([0.1, 1, 10].map((v) => expect.closeTo(v, 12)));
     expect(r.history.slice(1).every((h) => !h.dualUpdated)).toBe(true);
   });
 
-  it('parses the algorithm names of the figures and rejects others with a clear error', () => {
+  it('parses the algorithm names of the figures and rejects others with a clear error', async () => {
     expect(parseAlgorithm('PLAL+M+S')).toMatchObject({ consensus: 'augmentedLagrangian', multipleShooting: true, sobolev: true, constrained: true });
     expect(parseAlgorithm('PLAL+S-C')).toMatchObject({ sobolev: true, constrained: false, multipleShooting: false });
     expect(parseAlgorithm('PODS')).toMatchObject({ consensus: 'projection', constrained: false, ocIterations: 1 });
@@ -96,7 +96,7 @@ describe(`consensus algorithms on a tiny LQR (seed ${SEED})`, () => {
     expect(() => parseAlgorithm('PDDP+M')).toThrow(/\+M needs/);
     expect(() => parseAlgorithm('PPO')).toThrow(/unknown consensus algorithm/);
     expect(() => parseAlgorithm('PLAL+S+S')).toThrow(/twice/);
-    expect(() => run('PLAL', { iterations: 0 })).toThrow(/iterations/);
-    expect(() => run('PLAL', { muSchedule: 'cubic' as never })).toThrow(/muSchedule/);
+    await expect(run('PLAL', { iterations: 0 })).rejects.toThrow(/iterations/);
+    await expect(run('PLAL', { muSchedule: 'cubic' as never })).rejects.toThrow(/muSchedule/);
   });
 });
