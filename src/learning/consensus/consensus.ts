@@ -219,8 +219,7 @@ export async function trainConsensus(run: ConsensusRun): Promise<ConsensusResult
     for (const [n, result] of (await Promise.all(jobs)).entries()) {
       const st = states[n]!;
       const { solution } = result;
-      dynamics.calls.steps += result.calls.steps;
-      dynamics.calls.jacobians += result.calls.jacobians;
+      dynamics.add(result.calls);
       ocSolveSeconds += result.seconds;
       ocIterations += solution.iterations;
       if (solution.converged) ocConverged++;

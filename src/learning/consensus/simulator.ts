@@ -39,6 +39,12 @@ export class CountingDynamics implements DiscreteDynamics {
     return this.calls.steps + this.calls.jacobians;
   }
 
+  /** Count calls made on other copies of these dynamics (an OC solve on a worker). */
+  add(calls: SimulatorCalls): void {
+    this.calls.steps += calls.steps;
+    this.calls.jacobians += calls.jacobians;
+  }
+
   stepTensor(x: Parameters<DiscreteDynamics['stepTensor']>[0], u: Parameters<DiscreteDynamics['stepTensor']>[1]) {
     return this.inner.stepTensor(x, u);
   }

@@ -17,7 +17,7 @@ describe('experiments/consensus.ts', () => {
 
   it('--quick on the LQR writes config, results, tables and figures', async () => {
     const out = join(dir, 'run');
-    const report = await runStudy(CONSENSUS_STUDY, ['--quick', '--task', 'lqr', '--algorithms', 'PDDP+S,PLAL+M+S', '--out', out]);
+    const report = await runStudy(CONSENSUS_STUDY, ['--quick', '--task', 'lqr', '--algorithms', 'PDDP+S,PLAL+M+S', '--workers', '2', '--out', out]);
     expect(report).not.toBeNull();
     for (const name of ['PDDP+S', 'PLAL+M+S', 'PPO', 'SAC']) expect(report!.markdown).toContain(`| ${name} |`);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
@@ -55,6 +55,9 @@ describe('experiments/consensus.ts', () => {
     expect(readFileSync(join(out, 'sample-efficiency.svg'), 'utf8')).toContain('<svg');
     expect(readFileSync(join(out, 'cost-gaps.svg'), 'utf8')).toContain('<svg');
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).params.task).toBe('lqr');
+    // The OC phases ran on a pool of two workers, which the table's caption and the protocol name.
+    expect(results.results.protocol.workers).toBe(2);
+    expect(report!.markdown).toContain('in parallel on 2 worker thread(s)');
   }, 120_000);
 
   it('rejects an unknown task, algorithm or schedule before running', async () => {
@@ -65,6 +68,7 @@ describe('experiments/consensus.ts', () => {
     await expect(runStudy(CONSENSUS_STUDY, ['--baselines', 'ddpg', '--out', out])).rejects.toThrow(/--baselines/);
     await expect(runStudy(CONSENSUS_STUDY, ['--baselines', 'ppo,none', '--out', out])).rejects.toThrow(/--baselines/);
     await expect(runStudy(CONSENSUS_STUDY, ['--baseline-steps', '-5', '--out', out])).rejects.toThrow(/--baseline-steps/);
+    await expect(runStudy(CONSENSUS_STUDY, ['--workers', '1.5', '--out', out])).rejects.toThrow(/--workers/);
     // No default budget on the double pendulum: the steps must be given.
     await expect(runStudy(CONSENSUS_STUDY, ['--task', 'double-pendulum', '--baselines', 'sac', '--out', out])).rejects.toThrow(/no default budget/);
     // A task without a protocol of its own borrows the pendulum's, but not its baselines (cartpole has no default budget).
@@ -73,7 +77,7 @@ describe('experiments/consensus.ts', () => {
 
   it('--baselines none leaves the consensus algorithms alone', async () => {
     const out = join(dir, 'none');
-    const report = await runStudy(CONSENSUS_STUDY, ['--quick', '--task', 'lqr', '--algorithms', 'PODS', '--baselines', 'none', '--out', out]);
+    const report = await runStudy(CONSENSUS_STUDY, ['--quick', '--task', 'lqr', '--algorithms', 'PODS', '--baselines', 'none', '--workers', '1', '--out', out]);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.results.summary.map((s: { algorithm: string }) => s.algorithm)).toEqual(['PODS']);
     expect(report!.markdown).not.toContain('| PPO |');
