@@ -41,12 +41,32 @@ export interface SeedResults {
   runs: ExperimentRun[];
 }
 
-export interface ExperimentResults {
+/**
+ * A seed's results as results.json keeps them: every number, without the rollouts, the
+ * refined solutions' states and TO alone's solutions (only some figures draw them). What a
+ * merge of runs (merge.ts) reloads; a run's own `SeedResults` is one too.
+ */
+export interface StoredSeedResults {
+  seed: number;
+  toAlone: Omit<SolverAloneResult, 'solutions'>;
+  runs: StoredRun[];
+}
+
+export interface StoredRun extends Omit<ExperimentRun, 'evaluations'> {
+  evaluations: StoredEvaluation[];
+}
+
+export interface StoredEvaluation extends Omit<RunEvaluation, 'methods'> {
+  methods: Partial<Record<Method, Omit<MethodResult, 'rollouts' | 'refinedXs'>>>;
+}
+
+/** An experiment's results: a run's own (`SeedResults`, with rollouts), or reloaded from results.json (`StoredSeedResults`). */
+export interface ExperimentResults<S extends StoredSeedResults = SeedResults> {
   config: ExperimentConfig;
   started: string;
   finished: string | null;
   interrupted: boolean;
-  seeds: SeedResults[];
+  seeds: S[];
   /** The markdown table, once written. */
   summaryTable?: string;
 }
@@ -136,19 +156,22 @@ function mean(values: number[]): number {
 /** [min, max] of a sample. */
 const extent = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
 
+/** What the report needs: every number; rollouts only for the figures drawn from them. */
+type ReportedResults = ExperimentResults<StoredSeedResults>;
+
 /** Average a statistic over seeds. */
 function overSeeds(stats: Stats[]): Stats {
   return { mean: mean(stats.map((s) => s.mean)), median: mean(stats.map((s) => s.median)) };
 }
 
 /** Every (iteration, T_a) evaluated in any run, in order. */
-function evaluatedSettings(results: ExperimentResults): { iteration: number; actionsPerPlan: number }[] {
+function evaluatedSettings(results: ReportedResults): { iteration: number; actionsPerPlan: number }[] {
   const keys = new Map<string, { iteration: number; actionsPerPlan: number }>();
   for (const s of results.seeds) for (const r of s.runs) for (const e of r.evaluations) keys.set(`${e.iteration}/${e.actionsPerPlan}`, { iteration: e.iteration, actionsPerPlan: e.actionsPerPlan });
   return [...keys.values()].sort((a, b) => a.iteration - b.iteration || a.actionsPerPlan - b.actionsPerPlan);
 }
 
-function summarize(results: ExperimentResults): { rows: SummaryRow[]; toAlone: SolverAloneRow | null } {
+function summarize(results: ReportedResults): { rows: SummaryRow[]; toAlone: SolverAloneRow | null } {
   const { config } = results;
   const rows: SummaryRow[] = [];
   for (const epochs of config.epochs) {
@@ -220,12 +243,12 @@ function constraintSummary(found: { alone: SolverAloneResult; result: MethodResu
 const f = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : v === Infinity ? 'inf' : '-');
 
 /** The rows of the main table: the last iteration evaluated, at Alg. 1's own T_a. */
-function mainRows(results: ExperimentResults, rows: SummaryRow[]): SummaryRow[] {
+function mainRows(results: ReportedResults, rows: SummaryRow[]): SummaryRow[] {
   const last = Math.max(...rows.map((r) => r.iteration));
   return rows.filter((r) => r.iteration === last && r.actionsPerPlan === results.config.actionsPerPlan);
 }
 
-function table(results: ExperimentResults, summary: ReturnType<typeof summarize>): string {
+function table(results: ReportedResults, summary: ReturnType<typeof summarize>): string {
   const { config } = results;
   const lines: string[] = [];
   const main = mainRows(results, summary.rows);
@@ -307,7 +330,7 @@ function iterationTable(rows: SummaryRow[], actionsPerPlan: number): string[] {
 }
 
 /** The main paper's Table 2c: per T_a, costs, refining iterations and times, for each diffusion method, after the last iteration. */
-function actionLengthTables(results: ExperimentResults, summary: ReturnType<typeof summarize>): string[] {
+function actionLengthTables(results: ReportedResults, summary: ReturnType<typeof summarize>): string[] {
   const last = Math.max(...summary.rows.map((r) => r.iteration));
   const lines: string[] = [];
   const a = summary.toAlone;
@@ -331,8 +354,11 @@ function actionLengthTables(results: ExperimentResults, summary: ReturnType<type
   return lines;
 }
 
+/** A method's name in tables and figures. */
+const labelOf = (m: Method) => METHOD_INFO[m].label;
+
 /** The evaluation the figures show: the last one of a run at Alg. 1's own T_a. */
-function mainEvaluation(run: ExperimentRun, config: ExperimentConfig): RunEvaluation | undefined {
+function mainEvaluation<E extends StoredEvaluation>(run: { evaluations: E[] }, config: ExperimentConfig): E | undefined {
   return run.evaluations.filter((e) => e.actionsPerPlan === config.actionsPerPlan).at(-1);
 }
 
@@ -353,7 +379,7 @@ function quantile(values: readonly number[], q: number): number {
 }
 
 /** TO alone as a reference line at its mean cost, shaded over its interquartile range across held-out tasks (all seeds). */
-function toAloneReference(results: ExperimentResults, summary: ReturnType<typeof summarize>): Series[] {
+function toAloneReference(results: ReportedResults, summary: ReturnType<typeof summarize>): Series[] {
   if (!summary.toAlone) return [];
   const costs = results.seeds.flatMap((s) => s.toAlone.perTask.cost);
   return [{
@@ -362,15 +388,14 @@ function toAloneReference(results: ExperimentResults, summary: ReturnType<typeof
   }];
 }
 
-function plots(out: string, task: Task, results: ExperimentResults, summary: ReturnType<typeof summarize>): void {
+function plots(out: string, task: Task, results: ReportedResults, summary: ReturnType<typeof summarize>): void {
   const { config } = results;
-  const label = (m: Method) => METHOD_INFO[m].label;
   const main = mainRows(results, summary.rows).filter((r) => r.epochs === config.epochs[0]);
   const costCurves = (x: (r: SummaryRow) => number, rows: SummaryRow[]): Series[] => config.methods.flatMap((m) => {
     const own = rows.filter((r) => r.method === m);
     return [
-      { name: label(m), x: own.map(x), y: own.map((r) => r.policyCost.mean), color: COLORS[m], dots: true },
-      { name: `${label(m)} refined`, x: own.map(x), y: own.map((r) => r.refinedCost.mean), color: COLORS[m], dashed: true, dots: true },
+      { name: labelOf(m), x: own.map(x), y: own.map((r) => r.policyCost.mean), color: COLORS[m], dots: true },
+      { name: `${labelOf(m)} refined`, x: own.map(x), y: own.map((r) => r.refinedCost.mean), color: COLORS[m], dashed: true, dots: true },
     ];
   });
   write(join(out, 'cost_vs_ntraj.svg'), lineChart(`${task.title}: mean cost vs training trajectories`, 'n_traj', 'mean cost J',
@@ -391,10 +416,33 @@ function plots(out: string, task: Task, results: ExperimentResults, summary: Ret
   const samples = [{ name: 'cold (TO alone)', values: first.toAlone.perTask.iterations, color: COLORS.toAlone }];
   for (const m of config.methods) {
     const r = evaluation.methods[m];
-    if (r) samples.push({ name: `warm from ${label(m)}`, values: r.perTask.iterations, color: COLORS[m] });
+    if (r) samples.push({ name: `warm from ${labelOf(m)}`, values: r.perTask.iterations, color: COLORS[m] });
   }
   write(join(out, 'solver_iterations.svg'), histogram(`Solver iterations, n_traj = ${lastRun.nTraj} (seed ${first.seed})`, 'iterations', samples));
+  // Results reloaded from results.json (a merge) have no rollouts to draw: see rolloutFigures.
+  if (keepsRollouts(first)) rolloutPlots(out, task, first, config);
+}
 
+/** Whether a seed's results still hold the rollouts and solutions (a run's own do; results.json's do not). */
+const keepsRollouts = (seed: StoredSeedResults): seed is SeedResults => 'solutions' in seed.toAlone;
+
+/**
+ * The figures drawn from the rollouts and solutions of the first seed, which results.json does
+ * not keep: its policies' trajectories and controls on a few held-out tasks, the stroboscopes
+ * (tasks with a skeleton), the end-effector paths (tasks with an end effector).
+ */
+export function rolloutFigures(task: Task, methods: readonly Method[]): string[] {
+  return [
+    ...methods.flatMap((m) => [`trajectories_${m}.svg`, `controls_${m}.svg`, ...(task.skeleton ? [`stroboscope_${m}.svg`] : [])]),
+    ...(task.skeleton ? ['stroboscope_to-alone.svg'] : []),
+    ...(task.endEffector ? ['end_effector_paths.svg'] : []),
+  ];
+}
+
+/** The figures of rolloutFigures, from the first seed's last run. */
+function rolloutPlots(out: string, task: Task, first: SeedResults, config: ExperimentConfig): void {
+  const lastRun = first.runs.at(-1)!;
+  const evaluation = mainEvaluation(lastRun, config)!;
   const shown = Math.min(4, first.toAlone.solutions.length);
   const time = (n: number) => Array.from({ length: n }, (_, t) => t * task.dynamics.dt);
   const { state, control } = task.plot;
@@ -407,16 +455,16 @@ function plots(out: string, task: Task, results: ExperimentResults, summary: Ret
     for (let i = 0; i < shown; i++) {
       // A diverged rollout's states reach 1e300: listed, not drawn, so the others keep their scale.
       const diverged = r.rollouts.diverged[i];
-      const name = `${label(m)} task ${i}${diverged ? ' (diverged)' : ''}`;
+      const name = `${labelOf(m)} task ${i}${diverged ? ' (diverged)' : ''}`;
       states.push({ name, x: diverged ? [] : time(r.rollouts.xs[i].length), y: diverged ? [] : r.rollouts.xs[i].map(stateValue) });
       controls.push({ name, x: diverged ? [] : time(r.rollouts.us[i].length), y: diverged ? [] : r.rollouts.us[i].map((u) => u[control.index]) });
     }
     const sol = first.toAlone.solutions[0];
     states.push({ name: 'solver, task 0', x: time(sol.xs.length), y: sol.xs.map(stateValue), color: COLORS.toAlone, dashed: true });
     controls.push({ name: 'solver, task 0', x: time(sol.us.length), y: sol.us.map((u) => u[control.index]), color: COLORS.toAlone, dashed: true });
-    write(join(out, `trajectories_${m}.svg`), lineChart(`${label(m)} rollouts (n_traj = ${lastRun.nTraj}): ${state.label}`, 'time (s)', state.label, states));
-    write(join(out, `controls_${m}.svg`), lineChart(`${label(m)} rollouts (n_traj = ${lastRun.nTraj}): ${control.label}`, 'time (s)', control.label, controls));
-    if (task.skeleton) write(join(out, `stroboscope_${m}.svg`), strobe(task, `${label(m)}, held-out task 0${r.rollouts.diverged[0] ? ' (diverged)' : ''}`, r.rollouts.xs[0]));
+    write(join(out, `trajectories_${m}.svg`), lineChart(`${labelOf(m)} rollouts (n_traj = ${lastRun.nTraj}): ${state.label}`, 'time (s)', state.label, states));
+    write(join(out, `controls_${m}.svg`), lineChart(`${labelOf(m)} rollouts (n_traj = ${lastRun.nTraj}): ${control.label}`, 'time (s)', control.label, controls));
+    if (task.skeleton) write(join(out, `stroboscope_${m}.svg`), strobe(task, `${labelOf(m)}, held-out task 0${r.rollouts.diverged[0] ? ' (diverged)' : ''}`, r.rollouts.xs[0]));
   }
   if (task.skeleton) write(join(out, 'stroboscope_to-alone.svg'), strobe(task, 'TO alone, held-out task 0', first.toAlone.solutions[0].xs));
   if (task.endEffector) write(join(out, 'end_effector_paths.svg'), endEffectorPaths(task, first, evaluation, config));
@@ -468,7 +516,7 @@ function strobe(task: Task, title: string, xs: readonly ArrayLike<number>[]): st
 }
 
 /** The raw results without the bulky parts (rollouts, solutions). */
-function rawSeeds(results: ExperimentResults): unknown[] {
+function rawSeeds(results: ReportedResults): unknown[] {
   return results.seeds.map((s) => ({
     seed: s.seed,
     toAlone: { ...s.toAlone, solutions: undefined },
@@ -482,7 +530,7 @@ function rawSeeds(results: ExperimentResults): unknown[] {
   }));
 }
 
-export function writeReport(out: string, task: Task, results: ExperimentResults): void {
+export function writeReport(out: string, task: Task, results: ReportedResults): void {
   const summary = summarize(results);
   const text = table(results, summary);
   results.summaryTable = text;
