@@ -30,7 +30,7 @@ import { ROOT } from './build.js';
 export function webPolicySettings(swing: SwingUp): TrainingSettings {
   return {
     horizon: swing.horizon, historyLength: 1, diffusionSteps: 5, alphaSob: 1, diffusionBatch: 64, diffusionLr: 1e-3,
-    diffusionDtype: 'float32', mlpHidden: [256, 256], mlpBatch: 256, mlpLr: 1e-3,
+    diffusionDtype: 'float32', mlpDtype: 'float32', mlpHidden: [256, 256], mlpBatch: 256, mlpLr: 1e-3,
   };
 }
 

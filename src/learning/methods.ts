@@ -12,9 +12,9 @@ import { savePolicy, trainDiffusion } from '../diffusion/index.js';
 import type { MLPParams } from '../nn/index.js';
 import { chunksPerEpoch, stateChunkDataset, torqueChunkDataset, withTaskCondition } from './chunks.js';
 import type { SolvedTrajectory } from './collect.js';
-import { type MlpPolicy, initMlpPolicy, pairsFromTrajectories, trainMlpPolicy } from './mlp-policy.js';
+import { type MlpPolicy, initMlpPolicy, mlpDtype, pairsFromTrajectories, trainMlpPolicy } from './mlp-policy.js';
 import { taskByName } from '../tasks/index.js';
-import { ConcreteTensor, flatten, unflatten } from '../autodiff/index.js';
+import { ConcreteTensor, flatten, tensor, unflatten } from '../autodiff/index.js';
 
 export const METHODS = ['sob-diff', 'diff', 'mlp', 'sob-mlp'] as const;
 export type Method = (typeof METHODS)[number];
@@ -44,6 +44,8 @@ export interface TrainingSettings {
   diffusionLr: number;
   /** dtype of the diffusion network's weights and computation (float32: the faster kernels; tests pin it to float64). */
   diffusionDtype: 'float32' | 'float64';
+  /** dtype of the MLP policies (float32 in the runner, as PyTorch; the consensus experiments keep float64). */
+  mlpDtype: 'float32' | 'float64';
   mlpHidden: number[];
   mlpBatch: number;
   mlpLr: number;
@@ -102,7 +104,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     if (bounds === null) throw new RangeError(`${method} on ${task.name}: the MLP's tanh output needs control bounds`);
     const policy = initMlpPolicy(rng, {
       stateDim: dynamics.nx, controlDim: dynamics.nu, hidden: settings.mlpHidden,
-      lower: Array.from(bounds.lower), upper: Array.from(bounds.upper),
+      lower: Array.from(bounds.lower), upper: Array.from(bounds.upper), dtype: settings.mlpDtype,
       ...(pairs.conditionDim ? { conditionDim: pairs.conditionDim } : {}),
     }, pairs);
     let finalLoss = NaN;
@@ -160,7 +162,8 @@ export function mlpFromArtifact(artifact: Extract<TrainedArtifact, { kind: 'mlp'
   const { policy, leaves } = artifact;
   const template = mlpTemplate(policy);
   const [, def] = flatten(template);
-  const params = unflatten<MLPParams>(def, leaves.map((l) => new ConcreteTensor(Float64Array.from(l.data), l.shape)));
+  // The leaves travel as float64; a float32 policy's values convert back exactly.
+  const params = unflatten<MLPParams>(def, leaves.map((l) => tensor(l.data, l.shape, mlpDtype(policy.config))));
   return { ...policy, params };
 }
 

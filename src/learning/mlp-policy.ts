@@ -27,7 +27,7 @@
  * through nn/optim's update rule (train-state.ts), as the diffusion policy's training does.
  */
 import {
-  ConcreteTensor, type Rng, type Tensor, add, concat, div, mean, mul, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
+  ConcreteTensor, type DType, type Rng, type Tensor, add, cast, concat, div, mean, mul, reshape, square, sub, sum, tensor, valueAndGrad, vjp, withStepArena,
 } from '../autodiff/index.js';
 import { MLP, type MLPParams, boundedTanh, gatherRows, randomUnitVectors, relu } from '../nn/index.js';
 import { type TrainState, type UpdateRule, adam, applyGradients, initTrainState } from '../nn/optim/index.js';
@@ -40,6 +40,12 @@ export interface MlpPolicyConfig {
   upper: readonly number[];
   /** Task parameters appended to the state input (0 or absent: none). */
   conditionDim?: number;
+  /**
+   * The weights' and the computation's dtype (absent: float64). float32 is PyTorch's default
+   * and what the main paper's runner trains in (twice the SIMD lanes of float64); inputs,
+   * targets and the standardization are cast to it, so a step never promotes back to float64.
+   */
+  dtype?: DType;
 }
 
 export interface MlpPolicy {
@@ -113,20 +119,26 @@ export function initMlpPolicy(rng: Rng, config: MlpPolicyConfig, data: PairDatas
   }
   return {
     config,
-    params: MLP.init(rng, [nIn, ...config.hidden, config.controlDim]),
+    params: MLP.init(rng, [nIn, ...config.hidden, config.controlDim], mlpDtype(config)),
     center,
     scale: scale.map((v) => (v > 1e-12 ? Math.sqrt(v) : 1)),
   };
 }
+
+export const mlpDtype = (config: MlpPolicyConfig): DType => config.dtype ?? 'float64';
+
+/** `t` in `dtype`, cast only where it differs (a cast is one more op on the tape). */
+const inDtype = (t: Tensor, dtype: DType): Tensor => (t.dtype === dtype ? t : cast(t, dtype));
 
 /** u = pi(x) for a batch x [B, stateDim], or pi(x, c) with the task parameters c [B, conditionDim] where the policy takes them. */
 export function mlpAction(policy: MlpPolicy, params: MLPParams, x: Tensor, c?: Tensor): Tensor {
   const { stateDim, lower, upper } = policy.config;
   const nc = policy.config.conditionDim ?? 0;
   if (nc > 0 && (c === undefined || c.shape[1] !== nc)) throw new RangeError(`mlpAction: the policy needs task parameters [B, ${nc}]`);
-  const input = nc > 0 ? concat([x, c!], 1) : x;
+  const dtype = mlpDtype(policy.config);
+  const input = inDtype(nc > 0 ? concat([x, c!], 1) : x, dtype);
   const nIn = stateDim + nc;
-  const standardized = div(sub(input, tensor([...policy.center], [nIn])), tensor([...policy.scale], [nIn]));
+  const standardized = div(sub(input, tensor([...policy.center], [nIn], dtype)), tensor([...policy.scale], [nIn], dtype));
   return MLP.apply(params, standardized, { activation: relu, outputActivation: boundedTanh(lower, upper) });
 }
 
@@ -190,18 +202,20 @@ type PairTensors = { readonly x: ConcreteTensor; readonly u: ConcreteTensor; rea
 function samplePairs(pairs: PairTensors, index: readonly number[], rng: Rng): PairBatch {
   const [b, nu] = [index.length, pairs.u.shape[1]];
   const w = randomUnitVectors(rng, b, 1, nu); // [b, 1, nu]: one projection per pair
-  const batch = { x: gatherRows(pairs.x, index), u: gatherRows(pairs.u, index), K: gatherRows(pairs.K, index), w: new ConcreteTensor(w.data, [b, nu]) };
+  const batch = { x: gatherRows(pairs.x, index), u: gatherRows(pairs.u, index), K: gatherRows(pairs.K, index), w: tensor(w.data, [b, nu], pairs.x.dtype) };
   return pairs.c === undefined ? batch : { ...batch, c: gatherRows(pairs.c, index) };
 }
 
 /** Adam over shuffled minibatches; one epoch visits every pair once. Returns the trained policy. */
 export function trainMlpPolicy(policy: MlpPolicy, data: PairDataset, options: MlpTrainOptions): MlpPolicy {
   const { count, stateDim: nx, controlDim: nu } = data;
+  // The pairs in the policy's dtype once, so that no batch is cast again.
+  const dtype = mlpDtype(policy.config);
   const pairs: PairTensors = {
-    x: new ConcreteTensor(data.x, [count, nx]),
-    u: new ConcreteTensor(data.u, [count, nu]),
-    K: new ConcreteTensor(data.K, [count, nu, nx]),
-    ...(data.c === undefined ? {} : { c: new ConcreteTensor(data.c, [count, data.conditionDim ?? 0]) }),
+    x: tensor(data.x, [count, nx], dtype),
+    u: tensor(data.u, [count, nu], dtype),
+    K: tensor(data.K, [count, nu, nx], dtype),
+    ...(data.c === undefined ? {} : { c: tensor(data.c, [count, data.conditionDim ?? 0], dtype) }),
   };
   const setup: MlpStepSetup = { policy, alphaSob: options.alphaSob, update: { optimizer: adam({ lr: options.lr }) } };
   let state = initTrainState(setup.update, policy.params);

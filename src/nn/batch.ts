@@ -5,10 +5,10 @@
  */
 import { ConcreteTensor, type Rng } from '../autodiff/index.js';
 
-/** Rows `index` of x (along axis 0), copied into a fresh float64 tensor [index.length, ...]. */
+/** Rows `index` of x (along axis 0), copied into a fresh tensor [index.length, ...] of x's dtype. */
 export function gatherRows(x: ConcreteTensor, index: readonly number[]): ConcreteTensor {
   const row = x.size / x.shape[0];
-  const out = new Float64Array(index.length * row);
+  const out = x.data instanceof Float32Array ? new Float32Array(index.length * row) : new Float64Array(index.length * row);
   index.forEach((r, i) => out.set(x.data.subarray(r * row, (r + 1) * row), i * row));
   return new ConcreteTensor(out, [index.length, ...x.shape.slice(1)]);
 }

@@ -77,6 +77,8 @@ describe('merging runs seed by seed', () => {
     expect(config.provenance.mergedFrom.map((r: { folder: string; seeds: number[] }) => [r.folder, r.seeds])).toEqual([[seed1, [1]], [seed0, [0]]]);
     expect(config.provenance.mergedFrom[0].provenance.workers).toBe(1);
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toMatch(/averaged over 2 seed\(s\)[\s\S]*Merged from 2 run\(s\)/);
+    // A merged folder is no run to continue.
+    expect(() => parseConfig(PENDULUM_EXPERIMENT, ['--resume', out])).toThrow(/holds merged runs/);
   });
 
   it('a run split into its seeds merges back to exactly its report, infinite costs included', () => {

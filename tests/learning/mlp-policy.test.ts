@@ -4,7 +4,8 @@
  * Sobolev-trained policy recovers the gains that plain regression cannot see.
  */
 import { describe, expect, it } from 'vitest';
-import { ConcreteTensor, Rng, type Tensor, jacfwd, reshape, tensor } from '../../src/autodiff/index.js';
+import { ConcreteTensor, Rng, type Tensor, cast, flatten, jacfwd, reshape, tensor } from '../../src/autodiff/index.js';
+import { mlpFromArtifact } from '../../src/learning/methods.js';
 import { type PairDataset, initMlpPolicy, mlpAction, mlpLoss, mlpTrainStep, trainMlpPolicy } from '../../src/learning/mlp-policy.js';
 import { adam, initTrainState } from '../../src/nn/optim/index.js';
 import { checkGradAgainstFiniteDifferences } from '../autodiff/check.js';
@@ -122,5 +123,28 @@ describe(`MLP policies (seed ${SEED})`, () => {
     console.log(`gain error: plain ${errors[0].toExponential(2)}, Sobolev ${errors[1].toExponential(2)}`);
     expect(errors[1]).toBeLessThan(0.05);
     expect(errors[1]).toBeLessThan(errors[0] / 5);
+  });
+
+  it('in float32 (the dtype the runner trains in) the step stays in float32, agrees with float64 to float32 precision, and its artifact keeps the dtype', () => {
+    const data = linearFeedbackData(new Rng(SEED + 4), 40);
+    const policy64 = initMlpPolicy(new Rng(SEED + 5), config, data);
+    // The same weights in float32: the float32 policy is the float64 one rounded.
+    const policy32 = { ...policy64, config: { ...config, dtype: 'float32' as const }, params: policy64.params.map((l) => ({ weight: cast(l.weight, 'float32'), bias: cast(l.bias, 'float32') })) };
+    const x = new ConcreteTensor(data.x.slice(0, 20), [10, 2]);
+    const u64 = mlpAction(policy64, policy32.params.map((l) => ({ weight: cast(l.weight, 'float64'), bias: cast(l.bias, 'float64') })), x);
+    const u32 = mlpAction(policy32, policy32.params, x);
+    expect(u32.dtype).toBe('float32');
+    const [a, b] = [Array.from(u64.concrete().data), Array.from(u32.concrete().data)];
+    expect(b.length).toBe(10);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5 * (1 + Math.abs(a[i])));
+    // Training keeps every leaf in float32 (the batches are cast once, never promoted).
+    const trained = trainMlpPolicy(policy32, data, { epochs: 3, batchSize: 20, lr: 1e-2, alphaSob: 1, rng: new Rng(SEED + 6) });
+    const [leaves] = flatten(trained.params);
+    expect(leaves.every((l) => l.dtype === 'float32')).toBe(true);
+    // The worker's artifact carries the weights as float64 arrays; rebuilt, the policy is float32 again, bit for bit.
+    const { params, ...rest } = trained;
+    const rebuilt = mlpFromArtifact({ kind: 'mlp', policy: rest, leaves: leaves.map((l) => ({ data: Float64Array.from(l.concrete().data), shape: [...l.shape] })), finalLoss: 0 });
+    expect(mlpAction(rebuilt, rebuilt.params, x).toArray()).toEqual(mlpAction(trained, params, x).toArray());
+    expect(flatten(rebuilt.params)[0].every((l) => l.dtype === 'float32')).toBe(true);
   });
 });

@@ -42,7 +42,7 @@ describe('JobPool', () => {
       task: 'pendulum', method: 'mlp', trajectories: [{ xs, us, K, fx, fu }], epochs: 3, seed: 0,
       settings: {
         horizon: 16, historyLength: 1, diffusionSteps: 5, alphaSob: 1, diffusionBatch: 8, diffusionLr: 1e-3,
-        diffusionDtype: 'float64', mlpHidden: [8], mlpBatch: 64, mlpLr: 1e-3,
+        diffusionDtype: 'float64', mlpDtype: 'float64', mlpHidden: [8], mlpBatch: 64, mlpLr: 1e-3,
       },
       checkpointPath: '', policyPath: '',
     }, (p) => reports.push(p.done));

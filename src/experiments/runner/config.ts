@@ -143,7 +143,7 @@ Writes config.json, results.json, results.md and SVG plots.
   --keep-checkpoints last|all|none
                        training checkpoints and policies to keep (default last: the policies,
                        about 1 MB each, without the 4 MB training checkpoints once a training ends)
-  --float64            train the diffusion policies in float64 (default float32, as PyTorch)
+  --float64            train the policies (diffusion and MLP) in float64 (default float32, as PyTorch)
   --unet-dims LIST     the U-Net's down dims (default 24,24,32,32, the paper's)
   --mlp-hidden LIST    the MLP policies' hidden widths (default 256,256, the consensus paper's)
   --full               the paper's protocol: ${describe(spec.full)}
@@ -267,6 +267,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
     ...p,
     diffusionLr: 1e-3,
     diffusionDtype: f.float64 ? 'float64' : 'float32',
+    mlpDtype: f.float64 ? 'float64' : 'float32',
     mlpHidden: f['mlp-hidden'] === undefined ? [256, 256] : integers(f['mlp-hidden'], 'mlp-hidden'),
     mlpBatch: 256,
     mlpLr: 1e-3,
@@ -289,7 +290,9 @@ function readSavedConfig(spec: ExperimentSpec, dir: string): ExperimentConfig {
     throw new RangeError(`--resume ${dir}: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`);
   }
   if (saved.experiment !== spec.name) throw new RangeError(`--resume ${dir}: the run there is of experiment "${String(saved.experiment)}", not ${spec.name}`);
-  const required: (keyof ExperimentConfig)[] = [...(Object.keys(spec.defaults) as (keyof Protocol)[]), 'task', 'diffusionLr', 'diffusionDtype', 'mlpHidden', 'mlpBatch', 'mlpLr', 'keepCheckpoints'];
+  // A merged folder (merge.ts) holds finished seeds from several runs, none of them to continue.
+  if ((saved.provenance as { mergedFrom?: unknown } | undefined)?.mergedFrom !== undefined) throw new RangeError(`--resume ${dir}: the folder holds merged runs (merge.ts), not a run to continue; resume each run in its own folder`);
+  const required: (keyof ExperimentConfig)[] = [...(Object.keys(spec.defaults) as (keyof Protocol)[]), 'task', 'diffusionLr', 'diffusionDtype', 'mlpDtype', 'mlpHidden', 'mlpBatch', 'mlpLr', 'keepCheckpoints'];
   const missing = required.filter((k) => saved[k] === undefined);
   if (missing.length > 0) throw new RangeError(`--resume ${dir}: config.json lacks ${missing.join(', ')}`);
   const { provenance: _, ...config } = saved;
