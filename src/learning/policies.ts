@@ -3,12 +3,15 @@
  * closed loop (u_t = pi(x_t), every task of the batch at once) and the diffusion policy with
  * Alg. 2 (diffusion/rollout.ts). Both apply their controls to the compiled dynamics.
  */
-import { ConcreteTensor, type Rng, type Tensor, tensor } from '../autodiff/index.js';
+import { ConcreteTensor, type DType, type Rng, type Tensor, tensor } from '../autodiff/index.js';
 import { type DiffusionPolicy, rollout } from '../diffusion/index.js';
 import { type DiscreteDynamics, NonFiniteResultError } from '../dynamics/index.js';
 import type { Task, TaskInstance } from '../tasks/index.js';
 import type { EvaluatedPolicy, PolicyRollout } from './evaluate.js';
-import { type MlpPolicy, mlpAction } from './mlp-policy.js';
+import { type MlpPolicy, mlpAction, mlpDtype } from './mlp-policy.js';
+
+/** The largest finite float32: a float32 policy reads any state beyond it as infinity. */
+export const FLOAT32_LIMIT = 3.4028234663852886e38;
 
 /**
  * Batched steps of the compiled dynamics, x [B, nx], u [B, nu] -> [B, nx], that stop a task
@@ -16,8 +19,12 @@ import { type MlpPolicy, mlpAction } from './mlp-policy.js';
  * MLP spinning the double pendulum faster every step, say). Such a task is marked in
  * `diverged` and keeps its last finite state from then on, so the rest of the batch rolls on;
  * the evaluation counts its cost as infinite rather than reading the held state as a result.
+ *
+ * A state beyond `stateLimit` in magnitude counts as blown up too: a float32 policy
+ * (FLOAT32_LIMIT) would read it as infinity and answer NaN, which the next step would reject
+ * as a non-finite control, though the float64 state is still finite for a step or two more.
  */
-export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolean[]) {
+export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolean[], stateLimit = Infinity) {
   return (x: Tensor, u: Tensor): ConcreteTensor => {
     const B = x.shape[0];
     const { nx, nu } = dynamics;
@@ -30,8 +37,11 @@ export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolea
       if (!diverged[b]) {
         try {
           dynamics.step(state, us.subarray(b * nu, (b + 1) * nu), next);
-          out.set(next, b * nx);
-          continue;
+          if (next.every((v) => Math.abs(v) <= stateLimit)) {
+            out.set(next, b * nx);
+            continue;
+          }
+          diverged[b] = true;
         } catch (error) {
           if (!(error instanceof NonFiniteResultError)) throw error;
           diverged[b] = true;
@@ -63,13 +73,18 @@ function perTaskFromBatch(x: Tensor): Float64Array[][] {
 
 export type Step = (x: Tensor, u: Tensor) => Tensor;
 
-/** A batch of closed-loop rollouts: `simulate` drives the divergence-aware dynamics from the instances' start states. */
+/**
+ * A batch of closed-loop rollouts: `simulate` drives the divergence-aware dynamics from the
+ * instances' start states; `policyDtype` is the dtype the policy computes in (its states'
+ * limit, see divergenceAwareStep).
+ */
 export function batchRollout(
   dynamics: DiscreteDynamics, instances: readonly TaskInstance[], simulate: (x0: Tensor, step: Step) => { xs: Float64Array[][]; us: Float64Array[][] },
+  policyDtype: DType = 'float64',
 ): PolicyRollout {
   const diverged = new Array<boolean>(instances.length).fill(false);
   const x0 = tensor(instances.flatMap((instance) => instance.x0), [instances.length, dynamics.nx]);
-  return { ...simulate(x0, divergenceAwareStep(dynamics, diverged)), diverged };
+  return { ...simulate(x0, divergenceAwareStep(dynamics, diverged, policyDtype === 'float32' ? FLOAT32_LIMIT : Infinity)), diverged };
 }
 
 /** The MLP in closed loop; `condition` (Task.condition) gives each instance's task parameters where the policy takes them. */
@@ -90,7 +105,7 @@ export function mlpEvaluated(name: string, policy: MlpPolicy, dynamics: Discrete
         xs.push(x);
       }
       return { xs: perTask(xs, instances.length), us: perTask(us, instances.length) };
-    }),
+    }, mlpDtype(policy.config)),
   };
 }
 
