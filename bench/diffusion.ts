@@ -13,13 +13,14 @@
  * then PyTorch's, a few runs each, so that both see the same load from the machine's
  * neighbours, and the ratio is taken per round. The median ratio over the rounds is the
  * figure that depends neither on how fast this machine is nor on how busy it was. It needs a
- * Python with torch (Debian: apt-get install python3-torch libopenblas0-pthread), `python3`
- * or $PYTHON.
+ * Python with torch (Debian: apt-get install python3-torch libopenblas0-pthread): $PYTHON, or
+ * the first of `python3` and /usr/bin/python3 that imports torch (bench/python.ts).
  *
  *   npx tsx bench/diffusion.ts [--pytorch]
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { pythonWithTorch } from './python.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DType, Rng, type Tensor, add, mul, valueAndGrad, withStepArena } from '../src/autodiff/index.js';
 import { adamw } from '../src/nn/optim/index.js';
@@ -140,7 +141,7 @@ class PytorchReference {
   }
 
   static async start(): Promise<{ reference: PytorchReference; torch: string; parameters: number }> {
-    const python = process.env.PYTHON ?? 'python3';
+    const python = pythonWithTorch();
     const script = fileURLToPath(new URL('./pytorch/unet_reference.py', import.meta.url));
     const proc = spawn(python, [script, '--serve']);
     const reference = new PytorchReference(proc, `${python} ${script} --serve`);

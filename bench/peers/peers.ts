@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { jaxEngine } from './jaxjs.js';
 import { oursEngine } from './ours.js';
 import { tfEngine } from './tfjs.js';
+import { pythonCandidates } from '../python.js';
 import { type Engine, MATMUL_FLOP, ROWS, type RowName, type RowRunner } from './workloads.js';
 
 const args = process.argv.slice(2);
@@ -52,7 +53,7 @@ const median = (xs: number[]): number => {
 /** PyTorch behind a pipe to torch_peers.py, or null where no Python with torch starts. */
 async function torchEngine(): Promise<Engine | null> {
   const script = fileURLToPath(new URL('./torch_peers.py', import.meta.url));
-  for (const python of ['python3', '/usr/bin/python3']) {
+  for (const python of pythonCandidates()) {
     const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'ignore'] });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const next = async (): Promise<Record<string, unknown> | null> => {
