@@ -20,7 +20,6 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { pythonWithTorch } from './python.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DType, Rng, type Tensor, add, mul, valueAndGrad, withStepArena } from '../src/autodiff/index.js';
 import { adamw } from '../src/nn/optim/index.js';
@@ -28,6 +27,7 @@ import {
   type DiffusionPolicy, type LossBatch, type UNetParams, applyUNet, describeUNet, diffusionLoss, fitRange, initUNet, randomUnitVectors,
   rollout, sobolevDiffusionLoss, squaredCosineSchedule,
 } from '../src/diffusion/index.js';
+import { pythonWithTorch } from './python.js';
 
 const CONFIG = { actionDim: 1, condDim: 4 };
 const B = 64;

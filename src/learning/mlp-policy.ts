@@ -127,16 +127,13 @@ export function initMlpPolicy(rng: Rng, config: MlpPolicyConfig, data: PairDatas
 
 export const mlpDtype = (config: MlpPolicyConfig): DType => config.dtype ?? 'float64';
 
-/** `t` in `dtype`, cast only where it differs (a cast is one more op on the tape). */
-const inDtype = (t: Tensor, dtype: DType): Tensor => (t.dtype === dtype ? t : cast(t, dtype));
-
 /** u = pi(x) for a batch x [B, stateDim], or pi(x, c) with the task parameters c [B, conditionDim] where the policy takes them. */
 export function mlpAction(policy: MlpPolicy, params: MLPParams, x: Tensor, c?: Tensor): Tensor {
   const { stateDim, lower, upper } = policy.config;
   const nc = policy.config.conditionDim ?? 0;
   if (nc > 0 && (c === undefined || c.shape[1] !== nc)) throw new RangeError(`mlpAction: the policy needs task parameters [B, ${nc}]`);
   const dtype = mlpDtype(policy.config);
-  const input = inDtype(nc > 0 ? concat([x, c!], 1) : x, dtype);
+  const input = cast(nc > 0 ? concat([x, c!], 1) : x, dtype); // no op where x is already in dtype
   const nIn = stateDim + nc;
   const standardized = div(sub(input, tensor([...policy.center], [nIn], dtype)), tensor([...policy.scale], [nIn], dtype));
   return MLP.apply(params, standardized, { activation: relu, outputActivation: boundedTanh(lower, upper) });

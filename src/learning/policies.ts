@@ -37,7 +37,7 @@ export function divergenceAwareStep(dynamics: DiscreteDynamics, diverged: boolea
       if (!diverged[b]) {
         try {
           dynamics.step(state, us.subarray(b * nu, (b + 1) * nu), next);
-          if (next.every((v) => Math.abs(v) <= stateLimit)) {
+          if (stateLimit === Infinity || next.every((v) => Math.abs(v) <= stateLimit)) {
             out.set(next, b * nx);
             continue;
           }
