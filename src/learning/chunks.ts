@@ -22,6 +22,16 @@ export interface ChunkOptions {
   horizon: number;
   /** T_o (torque actions only use the last state; older history entries repeat the first state at t = 0). */
   historyLength: number;
+  /**
+   * State actions only: also cut chunks that run past the trajectory's end, their planned
+   * states past x_T holding x_T (the robot stays where the solution left it at rest), so that
+   * every time 0 .. T - 1 at which a rollout replans is an observation in the dataset.
+   * Without it a chunk must fit the trajectory, and the last T_h - T_o states are never
+   * observed: with the UR5's T = 100 and T_h = 32 a rollout's replans at t = 80 and 96 see
+   * states no chunk was conditioned on (diffusion policy's samplers pad a demonstration's
+   * end the same way). Default false.
+   */
+  holdEnd?: boolean;
 }
 
 export function chunksPerEpoch(trajectories: number, T: number, horizon: number): number {
@@ -69,6 +79,8 @@ function asDataset(arrays: ReturnType<typeof chunkArrays>, { horizon, historyLen
 /** Every chunk of every trajectory, torque actions (a = u), the state as observation. */
 export function torqueChunkDataset(trajectories: readonly SolvedTrajectory[], options: ChunkOptions): ChunkDataset {
   const { horizon, historyLength } = options;
+  // A held final state is a rest; a repeated final torque is not (it would keep accelerating the system).
+  if (options.holdEnd) throw new RangeError('torqueChunkDataset: holdEnd is for state actions (a held final state is a rest, a repeated final torque is not)');
   const first = firstTrajectory('torqueChunkDataset', trajectories);
   const T = first.us.length;
   const nu = first.us[0].length;
@@ -93,11 +105,13 @@ export type StateEncoding = (x: Tensor) => Tensor;
  * Every chunk of every trajectory with state actions (a = enc(x)), the state as observation.
  * Alignment follows the rollout: the chunk planned at time t holds enc(x_s) for
  * s = t - T_o + 1 .. t - T_o + T_h (the first T_o are the observed history, x_0 repeated
- * before the start, and are inpainted at sampling time), so t runs from 0 to T + T_o - T_h.
+ * before the start, and are inpainted at sampling time), so t runs from 0 to T + T_o - T_h;
+ * with `holdEnd`, t runs to T - 1 and x_T stands for the states past the end.
  *
  * Derivative targets, [T_h, na, T_o, nx]: a history entry is enc of its own history slot
  * (d/d slot = J_enc); a planned entry s = t + h + 1 depends on x_t through the closed loop,
- * d enc(x_s)/d x_t = J_enc(x_s) Phi_{h+1} (chaining.ts, state kind).
+ * d enc(x_s)/d x_t = J_enc(x_s) Phi_{h+1} (chaining.ts, state kind); a held state past the end
+ * is x_T, so its target is that of x_T, J_enc(x_T) Phi_{T - t}.
  *
  * On a state manifold whose stored states have more coordinates than tangent directions (a
  * free flyer's quaternion: nx 13, ndx 12; pass `manifold`), Phi is a tangent-space map and the
@@ -108,7 +122,7 @@ export type StateEncoding = (x: Tensor) => Tensor;
  * The network's input Jacobian is taken in the same stored coordinates (normalize.ts).
  */
 export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], options: ChunkOptions, encode: StateEncoding, manifold?: StateManifold): ChunkDataset {
-  const { horizon, historyLength } = options;
+  const { horizon, historyLength, holdEnd = false } = options;
   const first = firstTrajectory('stateChunkDataset', trajectories);
   const planned = horizon - historyLength;
   if (planned < 1) throw new RangeError(`stateChunkDataset: T_h = ${horizon} must exceed T_o = ${historyLength}`);
@@ -116,7 +130,8 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], opt
   const encoded = (x: Float64Array) => encode(tensor(Array.from(x), [1, nx]));
   const na = encoded(first.xs[0]).shape[1];
   const jacobian = jacfwd((x: Tensor) => reshape(encode(reshape(x, [1, nx])), [na]));
-  const perTrajectory = first.us.length + historyLength - horizon + 1;
+  const T = first.us.length;
+  const perTrajectory = holdEnd ? T : T + historyLength - horizon + 1;
   const arrays = chunkArrays('stateChunkDataset', trajectories, options, na, perTrajectory, manifold);
   const { tau0, xHist, jac } = arrays;
   const ndx = Math.round(Math.sqrt(first.fx[0].length));
@@ -130,10 +145,13 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], opt
     const planJacobians = tangent === null ? codeJacobians : tangent.encoding(tr.xs);
     const stateToTangent = tangent === null ? null : tangent.coordinates(tr.xs);
     for (let t = 0; t < perTrajectory; t++, n++) {
-      const state = (e: number) => Math.max(0, t - historyLength + 1 + e);
+      // The knot of chunk entry e: x_0 before the start, x_T past the end (holdEnd).
+      const state = (e: number) => Math.min(T, Math.max(0, t - historyLength + 1 + e));
       for (let e = 0; e < horizon; e++) tau0.set(codes[state(e)], (n * horizon + e) * na);
       for (let o = 0; o < historyLength; o++) xHist.set(tr.xs[state(o)], (n * historyLength + o) * nx);
-      const phi = chunkJacobian(tr, t, planned, 'state');
+      // Phi_1 .. Phi_m up to x_T at most; a held entry reuses the last one.
+      const inside = Math.min(planned, T - t);
+      const phi = chunkJacobian(tr, t, inside, 'state');
       const block = jac.subarray(n * horizon * na * historyLength * nx, (n + 1) * horizon * na * historyLength * nx);
       // The last observed state is x_{state(T_o - 1)}; on a manifold Phi is chained onto D of it.
       const D = stateToTangent?.[state(historyLength - 1)];
@@ -145,7 +163,8 @@ export function stateChunkDataset(trajectories: readonly SolvedTrajectory[], opt
           continue;
         }
         const J = planJacobians[state(e)];
-        const P = phi.subarray((e - historyLength) * ndx * ndx, (e - historyLength + 1) * ndx * ndx);
+        const h = Math.min(e - historyLength, inside - 1);
+        const P = phi.subarray(h * ndx * ndx, (h + 1) * ndx * ndx);
         if (D === undefined) {
           for (let i = 0; i < na; i++) {
             for (let j = 0; j < nx; j++) {

@@ -38,6 +38,8 @@ export interface TrainingSettings {
   /** T_h and T_o of the diffusion policy's chunks, and its diffusion steps K. */
   horizon: number;
   historyLength: number;
+  /** State actions: chunks also run past a trajectory's end, holding x_T (chunks.ts ChunkOptions.holdEnd; absent: false). */
+  holdEnd?: boolean;
   diffusionSteps: number;
   alphaSob: number;
   diffusionBatch: number;
@@ -119,7 +121,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     const [leaves] = flatten(params);
     return { kind: 'mlp', policy: rest, leaves: leaves.map((l) => ({ data: Float64Array.from(l.concrete().data), shape: [...l.shape] })), finalLoss };
   }
-  const chunking = { horizon: settings.horizon, historyLength: settings.historyLength };
+  const chunking = { horizon: settings.horizon, historyLength: settings.historyLength, holdEnd: settings.holdEnd ?? false };
   const { action } = task;
   const raw = action.kind === 'torque'
     ? torqueChunkDataset(trajectories as SolvedTrajectory[], chunking)

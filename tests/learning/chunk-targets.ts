@@ -18,6 +18,8 @@ export interface ChunkTargetCase {
   /** Length of the stored state (the perturbed coordinates). */
   nx: number;
   xs: readonly ArrayLike<number>[];
+  /** Where the dataset holds the end (ChunkOptions.holdEnd): entries past this knot are x_T, T = xs.length - 1. */
+  holdEnd?: boolean;
   encode(x: ArrayLike<number>): ArrayLike<number>;
   /** enc of the state x_s the closed loop reaches from x_t + e, s >= t. */
   closedLoop(t: number, e: Float64Array, s: number): ArrayLike<number>;
@@ -30,7 +32,7 @@ export function expectChunkTargetsMatchClosedLoop(c: ChunkTargetCase): void {
   for (const n of c.chunks) {
     const t = n;
     for (let entry = 0; entry < horizon; entry++) {
-      const s = Math.max(0, t - historyLength + 1 + entry);
+      const s = Math.min(c.holdEnd ? c.xs.length - 1 : Infinity, Math.max(0, t - historyLength + 1 + entry));
       const code = c.encode(c.xs[s]!);
       for (let i = 0; i < na; i++) expect(c.tau0[(n * horizon + entry) * na + i]).toBeCloseTo(code[i]!, 12);
       for (let j = 0; j < nx; j++) {

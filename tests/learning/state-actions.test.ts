@@ -5,12 +5,13 @@
  * inverse step decodes exactly, giving back the control that produced the planned state where
  * it is within the torque limits and that control saturated where it is not; the encoded
  * chunk holds enc of the right states; and its derivative targets match central differences
- * of the solver's closed loop seen through the encoding, on the history and planned entries.
+ * of the solver's closed loop seen through the encoding, on the history and planned entries,
+ * also where a chunk runs past the trajectory's end and holds x_T (ChunkOptions.holdEnd).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng, jacfwd, reshape, tensor, type Tensor } from '../../src/autodiff/index.js';
-import { stateChunkDataset } from '../../src/learning/chunks.js';
+import { stateChunkDataset, torqueChunkDataset } from '../../src/learning/chunks.js';
 import { collectTrajectories, taskSolver } from '../../src/learning/collect.js';
 import { type StateActions, TASK_NAMES, taskByName } from '../../src/tasks/index.js';
 import { expectChunkTargetsMatchClosedLoop } from './chunk-targets.js';
@@ -96,5 +97,16 @@ describe.each(STATE_TASKS)(`state actions of %s (seed ${SEED})`, (name) => {
       return encode(x);
     };
     expectChunkTargetsMatchClosedLoop({ tau0, targets, chunks: [0, 1, 57, N - 1], horizon, historyLength, na, nx, xs: tr.xs, encode, closedLoop });
+
+    // Held ends: a chunk starts at every t = 0 .. T - 1, its entries past x_T hold x_T.
+    const held = stateChunkDataset([tr], { horizon, historyLength, holdEnd: true }, action.encode);
+    const T = tr.us.length;
+    expect(held.tau0.shape).toEqual([T, horizon, na]);
+    expect(Array.from(held.tau0.concrete().data.subarray(0, N * horizon * na))).toEqual(Array.from(tau0));
+    expectChunkTargetsMatchClosedLoop({
+      tau0: held.tau0.concrete().data, targets: held.dTau0dXHist!.concrete().data, chunks: [N - 1, N, T - 3, T - 1],
+      horizon, historyLength, na, nx, xs: tr.xs, encode, closedLoop, holdEnd: true,
+    });
+    expect(() => torqueChunkDataset([tr], { horizon, historyLength, holdEnd: true })).toThrow(/state actions/);
   });
 });

@@ -160,5 +160,13 @@ describe(`quadrotor state actions (seed ${SEED})`, () => {
       return encode(x);
     };
     expectChunkTargetsMatchClosedLoop({ tau0, targets, chunks: [0, 1, 40, N - 1], horizon, historyLength, na, nx, xs: tr.xs, encode, closedLoop });
+    // Held ends (ChunkOptions.holdEnd): chunks past the trajectory's end, their late entries x_T.
+    const held = stateChunkDataset([tr], { horizon, historyLength, holdEnd: true }, action.encode, dynamics.manifold);
+    const T = tr.us.length;
+    expect(held.tau0.shape).toEqual([T, horizon, na]);
+    expectChunkTargetsMatchClosedLoop({
+      tau0: held.tau0.concrete().data, targets: held.dTau0dXHist!.concrete().data, chunks: [N, T - 1],
+      horizon, historyLength, na, nx, xs: tr.xs, encode, closedLoop, holdEnd: true,
+    });
   }, 60_000);
 });

@@ -33,6 +33,12 @@ export interface Protocol {
   /** T_h, T_o and T_a of the diffusion policy (T_a of the rollouts that warm-start Alg. 1's solves, line 6). */
   horizon: number;
   historyLength: number;
+  /**
+   * State actions: cut chunks past each trajectory's end too, holding its last state, so that
+   * every replanning time is observed in training (learning/chunks.ts ChunkOptions.holdEnd).
+   * Absent (as in the folders of runs before it existed): false.
+   */
+  holdEnd?: boolean;
   actionsPerPlan: number;
   /** More T_a values for the held-out evaluation of the diffusion policies (the main paper's Table 2c); it always includes actionsPerPlan, which the main table shows. */
   evalActionsPerPlan: number[];
@@ -123,6 +129,10 @@ Writes config.json, results.json, results.md and SVG plots.
   --eval-tasks N       held-out tasks (default ${d.evalTasks})
   --th N               T_h, chunk length (default ${d.horizon})
   --to N               T_o, observation history (default ${d.historyLength})
+  --chunk-end hold|trim
+                       state actions: also train on chunks that run past a trajectory's end,
+                       holding its last state (hold), or only on chunks inside it (trim)
+                       (default ${d.holdEnd ? 'hold' : 'trim'})
   --ta N               T_a, actions executed per plan in Alg. 1's rollouts (default ${d.actionsPerPlan})
   --eval-ta LIST       more T_a values for the held-out evaluation (default ${d.evalActionsPerPlan.length ? d.evalActionsPerPlan : 'none'})
   --eval-each-iteration  evaluate after every iteration of Alg. 1 (default ${d.evalEveryIteration ? 'on' : 'off: after the last'})
@@ -182,6 +192,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
       'eval-tasks': { type: 'string' },
       th: { type: 'string' },
       to: { type: 'string' },
+      'chunk-end': { type: 'string' },
       ta: { type: 'string' },
       'eval-ta': { type: 'string' },
       'eval-each-iteration': { type: 'boolean', default: false },
@@ -238,6 +249,10 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
   if (f['eval-tasks'] !== undefined) p.evalTasks = positiveInteger(f['eval-tasks'], 'eval-tasks');
   if (f.th !== undefined) p.horizon = positiveInteger(f.th, 'th');
   if (f.to !== undefined) p.historyLength = positiveInteger(f.to, 'to');
+  if (f['chunk-end'] !== undefined) {
+    if (f['chunk-end'] !== 'hold' && f['chunk-end'] !== 'trim') throw new RangeError(`--chunk-end: expected hold or trim, got "${f['chunk-end']}"`);
+    p.holdEnd = f['chunk-end'] === 'hold';
+  }
   if (f.ta !== undefined) p.actionsPerPlan = positiveInteger(f.ta, 'ta');
   if (f['eval-ta'] !== undefined) p.evalActionsPerPlan = integers(f['eval-ta'], 'eval-ta');
   if (f['eval-each-iteration']) p.evalEveryIteration = true;
@@ -253,6 +268,7 @@ export function parseConfig(spec: ExperimentSpec, argv: string[]): RunRequest | 
   const task = taskByName(taskName);
   const taskHorizon = task.horizon;
   if (p.horizon >= taskHorizon) throw new RangeError(`--th ${p.horizon}: must be shorter than the task horizon ${taskHorizon}`);
+  if (p.holdEnd && task.action.kind !== 'state') throw new RangeError(`--chunk-end hold: ${taskName} plans torques; a held final state is a rest, a repeated final torque is not`);
   // The first action executed is chunk entry T_o - 1 for torques, T_o for states (entries 0 .. T_o - 1 are then the history).
   const history = task.action.kind === 'state' ? p.historyLength : p.historyLength - 1;
   for (const [flag, ta] of [['ta', p.actionsPerPlan], ...p.evalActionsPerPlan.map((v) => ['eval-ta', v] as const)] as const) {

@@ -33,8 +33,8 @@ import { atomicWrite, loadArtifact, prepareFolder, provenance, removeIfPresent, 
 
 /** The training settings of a configuration (what a training job needs). */
 function trainingSettings(c: ExperimentConfig): TrainingSettings {
-  const { horizon, historyLength, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims } = c;
-  return { horizon, historyLength, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims };
+  const { horizon, historyLength, holdEnd, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims } = c;
+  return { horizon, historyLength, holdEnd, diffusionSteps, alphaSob, diffusionBatch, diffusionLr, diffusionDtype, mlpDtype, mlpHidden, mlpBatch, mlpLr, unetDownDims };
 }
 
 /** A trained artifact as a policy to roll out, diffusion policies with T_a actions per plan. */
