@@ -6,8 +6,12 @@
  *
  * Default: UR5(0, 0), all four methods, n_traj 10, n_pl = 2000 (the paper's Sob+MLP budget on
  * UR5(0, 0); its diffusion policies get up to 10^4), n_algo = 1, 20 held-out tasks, T_h = 32,
- * T_a = 16 (and 31 at evaluation). 8.3 minutes here with --workers 1 on two shared cores
- * (2026-12-02); n_pl = 200 took 1.7 minutes but left the diffusion policies' cost near 20.
+ * T_a = 16 (and 31 at evaluation). About 8 minutes here with --workers 1 on two shared cores.
+ *
+ * The diffusion policies train on chunks that run past a trajectory's end too, holding its
+ * last state (--chunk-end hold, ours; learning/chunks.ts): a chunk must otherwise fit the
+ * trajectory, and with T = 100 and T_h = 64 no state after t = 37 would ever be observed,
+ * while a rollout with T_a = 63 replans at t = 63.
  *
  * --full, the paper's Fig. 3 protocol as far as the runner goes: Sob+Diff and Diff,
  * n_pl = 10^4, T_h = 32, T_a in {16, 31} (T_a = 63 needs --th 64, a second run), n_algo = 5
@@ -42,6 +46,7 @@ T_a). State actions a_t = x_t, decoded by RNEA. This run: UR5(${rInit}, ${rTgt})
       evalTasks: 20,
       horizon: 32,
       historyLength: 1,
+      holdEnd: true,
       actionsPerPlan: 16,
       evalActionsPerPlan: [31],
       evalEveryIteration: false,

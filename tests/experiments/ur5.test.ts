@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/experiments/runner/config.js';
 import type { ResultsFile } from '../../src/experiments/runner/report.js';
 import { loadArtifact } from '../../src/experiments/runner/run-folder.js';
 import { runExperiment } from '../../src/experiments/runner/runner.js';
+import { PENDULUM_EXPERIMENT } from '../../src/experiments/pendulum.js';
 import { parseVariant, ur5Experiment } from '../../src/experiments/ur5.js';
 
 describe('ur5 experiment', () => {
@@ -24,6 +25,14 @@ describe('ur5 experiment', () => {
     expect(() => parseVariant(['--variant', '2,0'])).toThrow(/r_init,r_tgt/);
     expect(() => parseVariant(['--variant=1,0', '--task', 'ur5'])).toThrow(/drop --task/);
     expect(ur5Experiment(1, 1).full.nTraj).toEqual([100]);
+  });
+
+  it('trains on chunks that hold the end by default; --chunk-end trim turns it off; torque tasks refuse it', () => {
+    const parse = (argv: string[]) => parseConfig(ur5Experiment(), [...argv, '--out', mkdtempSync(join(tmpdir(), 'ur5-'))])!.config;
+    expect(parse([]).holdEnd).toBe(true);
+    expect(parse(['--chunk-end', 'trim']).holdEnd).toBe(false);
+    expect(() => parse(['--chunk-end', 'pad'])).toThrow(/hold or trim/);
+    expect(() => parseConfig(PENDULUM_EXPERIMENT, ['--chunk-end', 'hold'])).toThrow(/plans torques/);
   });
 
   it('runs UR5(0, 1) on a tiny configuration, its policies conditioned on the target', async () => {
