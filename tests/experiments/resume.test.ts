@@ -82,7 +82,8 @@ describe('interrupted experiments', () => {
       expect(resumed.interrupted, context).toBe(false);
       expect(deterministicPart(resumed), context).toEqual(deterministicPart(reference));
     }
-  }, 120_000);
+    // About four runs of the tiny experiment: 47 s alone beside a --full run, past 120 s with a test suite beside it too.
+  }, 300_000);
 
   it('refuses a non-empty output folder unless --force or --resume, and --resume with other flags', async () => {
     const out = mkdtempSync(join(tmpdir(), 'reuse-'));
