@@ -121,7 +121,7 @@ export function runTrainingJob(job: TrainingJob, report: ProgressReport): Traine
     const [leaves] = flatten(params);
     return { kind: 'mlp', policy: rest, leaves: leaves.map((l) => ({ data: Float64Array.from(l.concrete().data), shape: [...l.shape] })), finalLoss };
   }
-  const chunking = { horizon: settings.horizon, historyLength: settings.historyLength, holdEnd: settings.holdEnd ?? false };
+  const chunking = { horizon: settings.horizon, historyLength: settings.historyLength, holdEnd: settings.holdEnd };
   const { action } = task;
   const raw = action.kind === 'torque'
     ? torqueChunkDataset(trajectories as SolvedTrajectory[], chunking)

@@ -45,14 +45,14 @@ export interface Ur5Variant {
 /**
  * The OCP's weights and the instance ranges (ours). The weights make the solver's reach a
  * motion a policy that does not know the time can imitate: go to the target, then hold it.
- * A stage tip weight of 300 (times dt) brings tool0 to within about 2 cm in 0.45-0.8 s on most instances and
- * keeps it there; the velocity penalty (0.3 per unit time, 1 at the end) damps the approach
- * so that the arm settles instead of swinging through; the terminal tip weight 100 then
+ * A stage tip weight of 300 (times dt) brings tool0 to within about 2 cm in 0.45-0.8 s on
+ * most instances and keeps it there; the velocity penalty (0.3 per unit time, 1 at the end)
+ * damps the approach so that the arm settles instead of swinging through; the terminal tip weight 100 then
  * closes the last few millimetres (0.2-0.7 cm at T from the cold guess); the control weight
  * 1e-3 keeps the torques smooth without holding the arm back. With a stage tip weight of 1
  * (our first choice) the terminal term alone drove the reach: the optimal arm arrived exactly
  * at T at up to 3 rad/s and braked in the last four steps, which a policy conditioned on the
- * state alone cannot time, and the diffusion policies ended 5-10 cm short, still moving
+ * state alone cannot time, and the diffusion policies ended 2-16 cm short, still moving
  * (README, UR5). Settling times measured on 8 instances per variant (FDDP, cold guess).
  */
 export const UR5_REACH = {
