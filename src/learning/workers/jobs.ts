@@ -53,7 +53,7 @@ const warmTasks = new Set<string>();
 /**
  * Solve one instance. A task's first solve in a thread also pays for compiling its problem's
  * derivatives (jit, lazily, on first use) and for V8's warm-up: about 10 s on the UR5, whose
- * exact final gains stage the dynamics' Hessian, against 0.3 s for a warm solve. So the first
+ * exact final gains stage the dynamics' Hessian, against 0.55 s for the same solve warm. So the first
  * time, the same solve runs twice and the second is returned: the solution is the same (a
  * solve is deterministic), and its own clock, which the evaluation reports as solving
  * seconds, measures solving only, as the benchmarks do (bench/ocp.ts reports the cold solve apart).
