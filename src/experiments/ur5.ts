@@ -18,7 +18,9 @@
  * (the paper's figure does not state it; ours), evaluation after every iteration on 50
  * held-out tasks, n_traj = 50 for the first three iterations and 100 after (doubled for
  * r_tgt = 1), as the paper's. Every run draws the end-effector paths of held-out task 0
- * (Fig. 3e-f: TO alone, each policy's rollout and the solution refined from it).
+ * (Fig. 3e-f: TO alone, each policy's rollout and the solution refined from it). Expected
+ * wall time on two cores: about 4.5 hours for UR5(1, 0) (measured, 2026-12-03; the Sob+Diff
+ * training dominates), about twice that with a random target; --resume continues a run.
  *
  *   npx tsx src/experiments/ur5.ts [--variant r_init,r_tgt] [--full | --quick] [--help] [flags]
  */
@@ -36,7 +38,9 @@ export function ur5Experiment(rInit: 0 | 1 = 0, rTgt: 0 | 1 = 0): ExperimentSpec
     about: `The main paper's UR5 reaching experiments: Fig. 1's UR5(0, 0) (four methods, n_algo = 1) and
 Fig. 3's UR5(1, 0) and UR5(1, 1) (Alg. 1 over several iterations, Sob+Diff and Diff at several
 T_a). State actions a_t = x_t, decoded by RNEA. This run: UR5(${rInit}, ${rTgt}).
-  --variant R_INIT,R_TGT  the variant, each 0 or 1 (default 0,0); it sets --task`,
+  --variant R_INIT,R_TGT  the variant, each 0 or 1 (default 0,0); it sets --task
+--full takes about 4.5 hours on two cores with a fixed target (measured on UR5(1, 0)), about
+twice that with a random target; --resume continues an interrupted run.`,
     defaults: {
       seeds: [0],
       nTraj: [10],
