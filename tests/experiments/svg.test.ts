@@ -31,4 +31,24 @@ describe('svg lineChart', () => {
     expect(svg).toContain('>1e4<');
     expect(svg).toContain('>1000<');
   });
+
+  it('shades a spread from its highs to its lows, broken where a bound cannot be drawn', () => {
+    const polygons = (svg: string) => [...svg.matchAll(/<polygon points="([^"]*)"/g)].map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
+    const spread: [number, number][] = [[1, 3], [2, 4], [0, Infinity], [3, 5], [4, 6]];
+    const svg = lineChart('t', 'x', 'y', [{ name: 'a', x: [0, 1, 2, 3, 4], y: [2, 3, 4, 4, 5], spread }]);
+    const shapes = polygons(svg);
+    // Two pieces (points 0-1 and 3-4), each up along the highs and back along the lows.
+    expect(shapes.map((p) => p.length)).toEqual([4, 4]);
+    const line = polylines(svg)[0]!;
+    for (const [piece, [a, b]] of [[shapes[0]!, [0, 1]], [shapes[1]!, [3, 4]]] as const) {
+      expect(piece.map((p) => p[0])).toEqual([line[a]![0], line[b]![0], line[b]![0], line[a]![0]]);
+      // SVG's y grows downwards: a high is above its point, a low below.
+      expect(piece[0]![1]!).toBeLessThan(line[a]![1]!);
+      expect(piece[3]![1]!).toBeGreaterThan(line[a]![1]!);
+    }
+    // The axis takes the spread in: the highest bound drawn (6) is inside the plot, below its top edge.
+    expect(Math.min(...shapes.flat().map((p) => p[1]!))).toBeGreaterThan(36);
+    // Without a spread, no polygon.
+    expect(polygons(lineChart('t', 'x', 'y', [{ name: 'a', x: [0, 1], y: [1, 2] }]))).toHaveLength(0);
+  });
 });

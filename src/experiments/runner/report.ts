@@ -391,10 +391,13 @@ function toAloneReference(results: ReportedResults, summary: ReturnType<typeof s
 function plots(out: string, task: Task, results: ReportedResults, summary: ReturnType<typeof summarize>): void {
   const { config } = results;
   const main = mainRows(results, summary.rows).filter((r) => r.epochs === config.epochs[0]);
+  // Over several seeds, the policy's line is shaded between its lowest and highest seed (the paper's figures show the spread over seeds).
+  const severalSeeds = results.seeds.length > 1;
   const costCurves = (x: (r: SummaryRow) => number, rows: SummaryRow[]): Series[] => config.methods.flatMap((m) => {
     const own = rows.filter((r) => r.method === m);
+    const spread = severalSeeds ? own.map((r) => r.seedRange.policyCost) : undefined;
     return [
-      { name: labelOf(m), x: own.map(x), y: own.map((r) => r.policyCost.mean), color: COLORS[m], dots: true },
+      { name: labelOf(m), x: own.map(x), y: own.map((r) => r.policyCost.mean), color: COLORS[m], dots: true, spread },
       { name: `${labelOf(m)} refined`, x: own.map(x), y: own.map((r) => r.refinedCost.mean), color: COLORS[m], dashed: true, dots: true },
     ];
   });

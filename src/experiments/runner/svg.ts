@@ -16,6 +16,8 @@ export interface Series {
   reference?: boolean;
   /** A shaded band around a reference line: [low, high]. */
   band?: [number, number];
+  /** A shaded band around the line, [low, high] at each point (e.g. the lowest and highest seed). */
+  spread?: [number, number][];
 }
 
 // Twelve distinguishable colours before they repeat (a comparison of eleven learners and a reference line needs them all).
@@ -123,7 +125,7 @@ function range(values: number[], pad = 0.05, log = false): [number, number] {
 
 export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], scales: ChartScales = {}): string {
   const xr = range(series.filter((s) => !s.reference).flatMap((s) => s.x), 0.02, scales.logX);
-  const yr = range(series.flatMap((s) => [...s.y, ...(s.band ?? [])]), 0.05, scales.logY);
+  const yr = range(series.flatMap((s) => [...s.y, ...(s.band ?? []), ...(s.spread ?? []).flat()]), 0.05, scales.logY);
   // What the axes can show: finite, and positive on a log axis.
   const drawable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!scales.logX || x > 0) && (!scales.logY || y > 0);
   const body = series.map((s, i) => {
@@ -139,8 +141,15 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     const runs: string[][] = [[]];
     s.x.forEach((x, k) => (drawable(x, s.y[k]) ? runs[runs.length - 1].push(`__X(${x}),__Y(${s.y[k]})`) : runs.push([])));
     const lines = runs.filter((r) => r.length > 0).map((r) => `<polyline points="${r.join(' ')}" fill="none" stroke="${color}"${dash} stroke-width="2"/>`).join('');
+    // The spread: along the highs left to right, back along the lows, broken where a bound cannot be drawn.
+    const spreadRuns: number[][] = [[]];
+    s.spread?.forEach(([lo, hi], k) => (drawable(s.x[k], lo) && drawable(s.x[k], hi) ? spreadRuns[spreadRuns.length - 1].push(k) : spreadRuns.push([])));
+    const spread = spreadRuns.filter((r) => r.length > 1).map((r) => {
+      const edge = (bound: 0 | 1, ks: number[]) => ks.map((k) => `__X(${s.x[k]}),__Y(${s.spread![k][bound]})`);
+      return `<polygon points="${[...edge(1, r), ...edge(0, [...r].reverse())].join(' ')}" fill="${color}" fill-opacity="0.12"/>`;
+    }).join('');
     const dots = s.dots ? s.x.map((x, k) => (drawable(x, s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('') : '';
-    return `${lines}${dots}`;
+    return `${spread}${lines}${dots}`;
   }).join('\n');
   return frame(title, xLabel, yLabel, xr, yr, body, series.map((s, i) => ({ name: s.name, color: colorOf(s, i), dashed: s.dashed || s.reference })), scales);
 }
