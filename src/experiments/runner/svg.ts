@@ -123,6 +123,13 @@ function range(values: number[], pad = 0.05, log = false): [number, number] {
   return [lo - pad * d, hi + pad * d];
 }
 
+/** The indices 0..count-1 split into maximal runs where `drawn` holds (where it fails, a line breaks). */
+function unbrokenRuns(count: number, drawn: (k: number) => boolean): number[][] {
+  const runs: number[][] = [[]];
+  for (let k = 0; k < count; k++) (drawn(k) ? runs[runs.length - 1].push(k) : runs.push([]));
+  return runs.filter((r) => r.length > 0);
+}
+
 export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], scales: ChartScales = {}): string {
   const xr = range(series.filter((s) => !s.reference).flatMap((s) => s.x), 0.02, scales.logX);
   const yr = range(series.flatMap((s) => [...s.y, ...(s.band ?? []), ...(s.spread ?? []).flat()]), 0.05, scales.logY);
@@ -138,16 +145,14 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
       return `${band}<line x1="__X(${xr[0]})" y1="__Y(${s.y[0]})" x2="__X(${xr[1]})" y2="__Y(${s.y[0]})" stroke="${color}"${dash} stroke-width="2"/>`;
     }
     // A missing or infinite value (a diverged policy's cost) breaks the line rather than being bridged.
-    const runs: string[][] = [[]];
-    s.x.forEach((x, k) => (drawable(x, s.y[k]) ? runs[runs.length - 1].push(`__X(${x}),__Y(${s.y[k]})`) : runs.push([])));
-    const lines = runs.filter((r) => r.length > 0).map((r) => `<polyline points="${r.join(' ')}" fill="none" stroke="${color}"${dash} stroke-width="2"/>`).join('');
-    // The spread: along the highs left to right, back along the lows, broken where a bound cannot be drawn.
-    const spreadRuns: number[][] = [[]];
-    s.spread?.forEach(([lo, hi], k) => (drawable(s.x[k], lo) && drawable(s.x[k], hi) ? spreadRuns[spreadRuns.length - 1].push(k) : spreadRuns.push([])));
-    const spread = spreadRuns.filter((r) => r.length > 1).map((r) => {
-      const edge = (bound: 0 | 1, ks: number[]) => ks.map((k) => `__X(${s.x[k]}),__Y(${s.spread![k][bound]})`);
-      return `<polygon points="${[...edge(1, r), ...edge(0, [...r].reverse())].join(' ')}" fill="${color}" fill-opacity="0.12"/>`;
-    }).join('');
+    const point = (k: number, y: number) => `__X(${s.x[k]}),__Y(${y})`;
+    const lines = unbrokenRuns(s.x.length, (k) => drawable(s.x[k], s.y[k]))
+      .map((r) => `<polyline points="${r.map((k) => point(k, s.y[k])).join(' ')}" fill="none" stroke="${color}"${dash} stroke-width="2"/>`).join('');
+    // The spread: along the highs left to right, back along the lows, broken the same way.
+    const bounds = s.spread;
+    const spread = bounds === undefined ? '' : unbrokenRuns(bounds.length, (k) => drawable(s.x[k], bounds[k][0]) && drawable(s.x[k], bounds[k][1]))
+      .filter((r) => r.length > 1)
+      .map((r) => `<polygon points="${[...r.map((k) => point(k, bounds[k][1])), ...[...r].reverse().map((k) => point(k, bounds[k][0]))].join(' ')}" fill="${color}" fill-opacity="0.12"/>`).join('');
     const dots = s.dots ? s.x.map((x, k) => (drawable(x, s.y[k]) ? `<circle cx="__X(${x})" cy="__Y(${s.y[k]})" r="3" fill="${color}"/>` : '')).join('') : '';
     return `${spread}${lines}${dots}`;
   }).join('\n');
